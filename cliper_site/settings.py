@@ -1,0 +1,198 @@
+"""CLIPER settings, driven by environment variables (see README "Configuration")."""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name, default="False"):
+    return os.getenv(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def envint(name, default):
+    return int(os.getenv(name, default))
+
+
+def envfloat(name, default):
+    return float(os.getenv(name, default))
+
+
+def envlist(name, default=""):
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+DATA_DIR = Path(os.getenv("CLIPER_DATA_DIR", BASE_DIR / "var"))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key():
+    """SECRET_KEY from the environment, else one generated once and kept in DATA_DIR."""
+    if os.getenv("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = envbool("DEBUG")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_q",
+    "clips",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "cliper_site.urls"
+WSGI_APPLICATION = "cliper_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+if os.getenv("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+else:
+    # WAL + IMMEDIATE transactions + a busy timeout: the web process and the worker write
+    # to the same file without "database is locked" errors or lost updates.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.getenv("CLIPER_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")),
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "video_list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.getenv("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Media is never served publicly: clips.views.media checks the user first.
+MEDIA_ROOT = Path(os.getenv("CLIPER_MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_URL = "/media/"
+# Uploads stream to disk past 2.5 MB, never held whole in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
+FILE_UPLOAD_TEMP_DIR = os.getenv("CLIPER_UPLOAD_TMP") or None
+
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES")
+CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY") else None
+X_FRAME_OPTIONS = "SAMEORIGIN"
+
+# --- the queue -------------------------------------------------------------------------
+# One task is one pipeline stage of one video. A 1-hour video's slowest stage stays well
+# under the timeout; retry must exceed timeout or django-q2 starts a long task twice.
+TASK_TIMEOUT_S = envint("CLIPER_TASK_TIMEOUT", 3 * 3600)
+Q_CLUSTER = {
+    "name": "cliper",
+    "workers": envint("CLIPER_WORKERS", 1),
+    "recycle": 20,
+    "timeout": TASK_TIMEOUT_S,
+    "retry": TASK_TIMEOUT_S + 600,
+    "max_attempts": 2,
+    "ack_failures": True,
+    "save_limit": 500,
+    "catch_up": False,
+    "poll": envfloat("CLIPER_QUEUE_POLL", 0.5),
+    "label": "Task queue",
+}
+if os.getenv("REDIS_URL"):
+    Q_CLUSTER["redis"] = os.environ["REDIS_URL"]
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- the pipeline ----------------------------------------------------------------------
+CLIPER_MODELS_DIR = os.getenv("CLIPER_MODELS_DIR", str(BASE_DIR / "models"))
+CLIPER = {
+    "WHISPER_MODEL": os.getenv("CLIPER_WHISPER_MODEL", "base"),
+    "ALIGN_MODEL_DIR": os.getenv("CLIPER_ALIGN_MODEL_DIR", ""),
+    "EMBEDDING_MODEL": os.getenv("CLIPER_EMBEDDING_MODEL", ""),
+    "MAX_UPLOAD_BYTES": envint("CLIPER_MAX_UPLOAD_BYTES", 10 * 1024**3),
+    "MAX_DURATION_S": envfloat("CLIPER_MAX_DURATION_S", 10 * 3600),
+    "ALLOW_PRIVATE_URLS": envbool("CLIPER_ALLOW_PRIVATE_URLS"),
+    "COPY_PROVIDER": os.getenv("CLIPER_COPY_PROVIDER", ""),  # "" = gemini when a key is set, else local
+    "GEMINI_API_KEY": os.getenv("GEMINI_API_KEY", ""),
+    "GEMINI_MODEL": os.getenv("CLIPER_GEMINI_MODEL", "gemini-2.5-flash"),
+    "GEMINI_BASE_URL": os.getenv("CLIPER_GEMINI_BASE_URL", ""),
+    "OPENAI_BASE_URL": os.getenv("CLIPER_OPENAI_BASE_URL", ""),
+    "OPENAI_API_KEY": os.getenv("CLIPER_OPENAI_API_KEY", ""),
+    "OPENAI_MODEL": os.getenv("CLIPER_OPENAI_MODEL", ""),
+    "MANDATORY_HASHTAGS": envlist("CLIPER_MANDATORY_HASHTAGS", ""),
+    "PLATFORM": os.getenv("CLIPER_PLATFORM", "tiktok"),
+    "QUALITY_THRESHOLD": envfloat("CLIPER_QUALITY_THRESHOLD", 7.5),
+    "FACE_SAMPLE_EVERY": envint("CLIPER_FACE_SAMPLE_EVERY", 3),
+    "RENDER_MAX_BYTES": envint("CLIPER_RENDER_MAX_BYTES", 0),  # 0 = no limit beyond the disk
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,1 @@
+"""CLIPER's pipeline: plain Python, no Django. One module per stage; see stages.STAGES."""

