@@ -80,6 +80,7 @@ class StageRun(models.Model):
     """One pipeline stage of one video: the single source of truth for progress and resume."""
 
     class State(models.TextChoices):
+        PENDING = "pending", "Waiting"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
@@ -90,7 +91,7 @@ class StageRun(models.Model):
 
     video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="stage_runs")
     stage = models.CharField(max_length=20, choices=[(name, name) for name in STAGE_NAMES])
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     progress = models.FloatField(default=0)
     message = models.TextField(blank=True)
     attempt = models.PositiveIntegerField(default=0)

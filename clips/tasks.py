@@ -1,0 +1,24 @@
+"""django-q2 entry points: thin wrappers around services (the queue passes only ids)."""
+
+from . import services
+
+
+def run_stage(video_id: int, stage: str, attempt: int) -> None:
+    services.stage_execute(video_id=video_id, stage=stage, attempt=attempt)
+
+
+def render_clip(clip_id: int, preview: bool) -> None:
+    services.clip_render(clip_id=clip_id, preview=preview)
+
+
+def regenerate_copy(clip_id: int) -> None:
+    services.copy_regenerate_now(clip_id=clip_id)
+
+
+def recover_stalled_stages() -> int:
+    return services.recover_stalled_stages()
+
+
+def ping(value):
+    """Used by the queue smoke test and the dashboard's health check."""
+    return {"pong": value}
