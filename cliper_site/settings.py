@@ -143,7 +143,7 @@ CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES")
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT")
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY") else None
-X_FRAME_OPTIONS = "SAMEORIGIN"
+X_FRAME_OPTIONS = "DENY"
 
 # --- the queue -------------------------------------------------------------------------
 # One task is one pipeline stage of one video. A 1-hour video's slowest stage stays well

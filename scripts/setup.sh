@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs whatever is missing: system packages, .venv from requirements.lock, model files.
 # Idempotent: a second run with nothing to do takes a second or two.
+# --test also installs what only the test suite needs (a browser, a PostgreSQL server, clipsai).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+FOR_TESTS=0; [ "${1:-}" = "--test" ] && FOR_TESTS=1
 
-APT_PACKAGES=(ffmpeg espeak-ng sox fonts-dejavu-core chromium postgresql)
+APT_PACKAGES=(ffmpeg espeak-ng sox fonts-dejavu-core)
+[ $FOR_TESTS = 1 ] && APT_PACKAGES+=(chromium postgresql)
 UV_VERSION=0.13.8
 CLIPSAI_VERSION=0.2.1   # test-only, installed --no-deps for the parity test
 MEDIAPIPE_MODEL_WHEEL=0.10.21  # the last wheel that ships the face detection .tflite files
@@ -41,8 +44,10 @@ stamp=".venv/.lock-$(sha256sum requirements.lock | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo ">> installing Python packages from requirements.lock (first time: a few minutes)"
   .venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock
-  .venv/bin/uv pip install -q --python .venv/bin/python --no-deps "clipsai==$CLIPSAI_VERSION"
   rm -f .venv/.lock-*; touch "$stamp"
+fi
+if [ $FOR_TESTS = 1 ] && [ ! -d .venv/lib/python3.12/site-packages/clipsai ]; then
+  .venv/bin/uv pip install -q --python .venv/bin/python --no-deps "clipsai==$CLIPSAI_VERSION"
 fi
 
 MODELS_DIR="${CLIPER_MODELS_DIR:-models}"

@@ -3,7 +3,7 @@
 # database-facing tests again on a throwaway PostgreSQL server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 export PATH="$PWD/.venv/bin:$PATH"
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
