@@ -27,3 +27,12 @@ def can_download(user) -> bool:
 
 def is_admin(user) -> bool:
     return user.is_superuser or user.groups.filter(name=ADMIN).exists()
+
+
+def ensure_roles(group_model, permission_model) -> None:
+    """Creates the groups with their permissions; idempotent (used by the data migration)."""
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        group.permissions.set(
+            permission_model.objects.filter(content_type__app_label="clips", codename__in=codenames)
+        )

@@ -22,7 +22,11 @@ def media_root(request, tmp_path, settings):
 
 
 def make_user(django_user_model, username, role=None, **extra):
-    from django.contrib.auth.models import Group
+    from django.contrib.auth.models import Group, Permission
+
+    from clips.roles import ensure_roles
+
+    ensure_roles(Group, Permission)  # a transactional test before this one flushed them
 
     user = django_user_model.objects.create_user(username=username, password="pw-" + username, **extra)
     if role:
@@ -49,6 +53,13 @@ def admin_user(db, django_user_model):
 def nobody(db, django_user_model):
     """Logged in, but in no group."""
     return make_user(django_user_model, "nemo")
+
+
+@pytest.fixture
+def run_queue(django_capture_on_commit_callbacks):
+    """`with run_queue(): ...` runs the tasks queued inside the block (and those they queue)
+    synchronously when the block ends, as a worker would after the transaction commits."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def worker_env(media_root) -> dict:
