@@ -1,0 +1,191 @@
+"""The local default: no LLM, no key. Drafts a person can start from, labelled as local drafts.
+
+- Style: zero-shot classification with the packaged sentence-embedding model (all-MiniLM-L6-v2):
+  the clip's mean sentence embedding against example sentences of each style (prompts/phrases.*).
+- Hook: the sentence that scores best on centrality (cosine to the clip) plus bonuses for a
+  question, addressing the viewer, a number, an exclamation, being early and of a readable length.
+- Hashtags and topics: frequent keywords (English + Spanish stop words removed) reranked by
+  cosine to the clip, so the clip's subject wins over incidental words.
+- Scores: a documented heuristic (`heuristic_scores`), not a prediction.
+"""
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import assets
+from ..schemas import ClipProposal, CopyStyle
+from . import keywords, prompts, rules
+
+STYLES: tuple[CopyStyle, ...] = ("viral", "educational", "storytelling")
+STYLE_EMOJI = {"viral": "🔥", "educational": "💡", "storytelling": "🎬"}
+SOFTMAX_TEMPERATURE = 0.05  # cosine gaps between styles are small; this spreads them to 0..1
+MAX_SENTENCES = 80  # per clip, bounds the embedding cost of very long clips
+TOPICAL_HASHTAGS = 3
+HOOK_SOFT_MAX_CHARS = 110
+_YOU = re.compile(r"\b(you|your|you're|tú|tu|te|usted|ustedes|vosotros)\b", re.IGNORECASE)
+
+_models: dict[str, object] = {}
+_models_lock = threading.Lock()
+
+
+def embedder(configured: str = ""):
+    """The sentence-transformers model, loaded once per process (about 0.4 s, 90 MB)."""
+    path = str(assets.embedding_model_dir(configured))
+    with _models_lock:
+        if path not in _models:
+            from sentence_transformers import SentenceTransformer
+
+            _models[path] = SentenceTransformer(path, device="cpu")
+        return _models[path]
+
+
+def model_label(configured: str = "") -> str:
+    return f"local:{Path(assets.embedding_model_dir(configured)).name}"
+
+
+def _embed(texts: list[str], configured: str) -> np.ndarray:
+    return embedder(configured).encode(texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=32)
+
+
+@dataclass
+class ClipAnalysis:
+    """A clip's sentences and embeddings, shared by classification and drafting."""
+
+    sentences: list[str]
+    sentence_vectors: np.ndarray  # (n, d), unit length
+    clip_vector: np.ndarray  # (d,), unit length
+
+
+def analyse(clips: dict[int, ClipProposal], embedding_model: str = "") -> dict[int, ClipAnalysis]:
+    """Embed every clip's sentences in one batch."""
+    split = {clip_id: keywords.sentences(clip.text)[:MAX_SENTENCES] or [clip.text or "…"] for clip_id, clip in clips.items()}
+    flat = [sentence for sentences in split.values() for sentence in sentences]
+    vectors = _embed(flat, embedding_model) if flat else np.zeros((0, 1))
+    analyses, offset = {}, 0
+    for clip_id, sentences in split.items():
+        own = vectors[offset : offset + len(sentences)]
+        offset += len(sentences)
+        mean = own.mean(axis=0)
+        analyses[clip_id] = ClipAnalysis(sentences, own, mean / (np.linalg.norm(mean) or 1.0))
+    return analyses
+
+
+def classify(
+    analyses: dict[int, ClipAnalysis], language: str, embedding_model: str = ""
+) -> dict[int, tuple[CopyStyle, float]]:
+    """Zero-shot style per clip: (style, confidence 0..1) by softmax over style similarities."""
+    examples = prompts.phrases(language)["style_descriptions"]
+    centroids = []
+    for style in STYLES:
+        mean = _embed(examples[style], embedding_model).mean(axis=0)
+        centroids.append(mean / np.linalg.norm(mean))
+    centroids = np.stack(centroids)
+    styles = {}
+    for clip_id, analysis in analyses.items():
+        similarity = centroids @ analysis.clip_vector
+        weights = np.exp((similarity - similarity.max()) / SOFTMAX_TEMPERATURE)
+        probabilities = weights / weights.sum()
+        best = int(probabilities.argmax())
+        styles[clip_id] = (STYLES[best], float(probabilities[best]))
+    return styles
+
+
+def pick_hook(analysis: ClipAnalysis) -> str:
+    """The sentence most worth opening with (see the module docstring)."""
+    n = len(analysis.sentences)
+    centrality = analysis.sentence_vectors @ analysis.clip_vector
+    scores = []
+    for index, sentence in enumerate(analysis.sentences):
+        words = len(sentence.split())
+        score = float(centrality[index])
+        score += 0.25 * sentence.rstrip().endswith("?") + 0.1 * ("!" in sentence)
+        score += 0.1 * bool(_YOU.search(sentence)) + 0.1 * bool(re.search(r"\d", sentence))
+        score -= 0.2 * index / max(n - 1, 1)
+        score -= 0.3 * (words < 5) + 0.2 * (words > 28)
+        scores.append(score)
+    return analysis.sentences[int(np.argmax(scores))]
+
+
+def shorten(text: str, max_chars: int) -> str:
+    """Cut at a word boundary and mark the cut with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max(max_chars - 1, 1)].rsplit(" ", 1)[0].rstrip(",;:-")
+    return cut + "…"
+
+
+def topical_keywords(clip: ClipProposal, analysis: ClipAnalysis, embedding_model: str = "", count: int = 5) -> list[str]:
+    """The clip's keywords, frequent and on-topic first (KeyBERT-style rerank of frequent terms)."""
+    found = keywords.candidates(clip.text)
+    if len(found) <= 1:
+        return found
+    similarity = _embed(found, embedding_model) @ analysis.clip_vector
+    frequency_rank = np.linspace(0.1, 0.0, len(found))  # ties go to the more frequent term
+    chosen: list[str] = []
+    for i in np.argsort(-(similarity + frequency_rank)):
+        words = set(found[i].lower().split())
+        # 'neural network' and 'neural' say the same thing: keep the first one ranked.
+        if not any(words & set(other.lower().split()) for other in chosen):
+            chosen.append(found[i])
+    return chosen[:count]
+
+
+def heuristic_scores(clip: ClipProposal, hook: str, style: CopyStyle) -> tuple[float, float]:
+    """(engagement_score, viral_potential) on 0..10, a rule of thumb rather than a prediction.
+
+    engagement = 4 + 3 x clip-finder score + 1 question hook + 0.5 hook says "you"
+                 + 0.5 hook has a number + 0.5 hook of 6-20 words
+    viral      = 3 + 3 x clip-finder score + 1.5 viral style + 1 question/exclamation hook
+                 + 0.5 hook has a number + 0.5 clip of 45 s or less
+    """
+    words = len(hook.split())
+    question = hook.rstrip().endswith("?")
+    number = bool(re.search(r"\d", hook))
+    engagement = 4 + 3 * clip.score + 1.0 * question + 0.5 * bool(_YOU.search(hook)) + 0.5 * number
+    engagement += 0.5 * (6 <= words <= 20)
+    viral = 3 + 3 * clip.score + 1.5 * (style == "viral") + 1.0 * (question or "!" in hook) + 0.5 * number
+    viral += 0.5 * (clip.end - clip.start <= 45)
+    return round(min(engagement, 10.0), 1), round(min(viral, 10.0), 1)
+
+
+def draft(
+    clip_id: int,
+    clip: ClipProposal,
+    analysis: ClipAnalysis,
+    style: CopyStyle,
+    *,
+    language: str,
+    mandatory_hashtags: list[str],
+    max_chars: int,
+    embedding_model: str = "",
+) -> dict:
+    """One extractive draft as a DraftCopy dict: emoji + hook, a call to action, hashtags."""
+    terms = topical_keywords(clip, analysis, embedding_model)
+    topical = [keywords.hashtag_from_phrase(term) for term in terms[:TOPICAL_HASHTAGS]]
+    hashtags = rules.merge_hashtags(mandatory_hashtags, topical)
+    # Fit the text into what the hashtags leave of the platform's limit.
+    budget = max_chars - len(rules.caption("", hashtags))
+    hook = pick_hook(analysis)
+    emoji = STYLE_EMOJI[style]
+    first = f"{emoji} {shorten(hook, min(HOOK_SOFT_MAX_CHARS, max(budget - 2, 10)))}"
+    call_to_action = prompts.phrases(language)["call_to_action"][style]
+    text = f"{first}\n{call_to_action}" if len(first) + 1 + len(call_to_action) <= budget else first
+    if len(text) > budget:  # very tight limits (YouTube titles): drop topical hashtags first
+        hashtags = rules.merge_hashtags(mandatory_hashtags, [])
+        budget = max_chars - len(rules.caption("", hashtags))
+        text = shorten(first, budget)
+    engagement, viral = heuristic_scores(clip, hook, style)
+    return {
+        "clip_id": clip_id,
+        "hook": shorten(hook, rules.HOOK_MAX_CHARS),
+        "text": text,
+        "hashtags": hashtags,
+        "topics": terms[:4],
+        "engagement_score": engagement,
+        "viral_potential": viral,
+    }

@@ -1,0 +1,169 @@
+"""What a valid copy is: platform length limits, hashtag rules, and the model a draft must pass.
+
+Drafts arrive as plain dicts (from an LLM's JSON or the local drafter); `validate_draft` turns one
+into a saved `schemas.ClipCopy` or raises `pydantic.ValidationError` with the reason.
+"""
+
+import re
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+
+from ..errors import InputError
+from ..schemas import ClipCopy, CopyStyle
+
+# Characters a caption may hold, text and hashtags together ("text\n\n#a #b"), as each platform
+# counts them for the field the copy goes into (YouTube: the Shorts title).
+PLATFORM_CHAR_LIMITS = {"tiktok": 2200, "instagram": 2200, "youtube": 100, "x": 280}
+MAX_HASHTAGS = 8
+HOOK_MAX_CHARS = 150
+
+_HASHTAG_JUNK = re.compile(r"[^\w]", re.UNICODE)
+
+
+def char_limit(platform: str) -> int:
+    """The caption length limit (characters) of a target platform."""
+    try:
+        return PLATFORM_CHAR_LIMITS[platform.lower()]
+    except KeyError:
+        known = ", ".join(PLATFORM_CHAR_LIMITS)
+        raise InputError(f"Unknown platform {platform!r}: use one of {known}") from None
+
+
+def normalise_hashtag(tag: str) -> str:
+    """'#AI CDMX' / 'aicdmx' -> '#AICDMX'; '' when nothing usable is left."""
+    body = _HASHTAG_JUNK.sub("", tag.strip().lstrip("#"))
+    return f"#{body}" if body else ""
+
+
+def caption(text: str, hashtags: list[str]) -> str:
+    """The caption as posted: the text, a blank line, the hashtags."""
+    return f"{text}\n\n{' '.join(hashtags)}" if hashtags else text
+
+
+def merge_hashtags(mandatory: list[str], others: list[str]) -> list[str]:
+    """Mandatory hashtags first, then the others; duplicates (any case) and junk dropped."""
+    seen: set[str] = set()
+    merged = []
+    for tag in [*mandatory, *others]:
+        tag = normalise_hashtag(tag)
+        if tag and tag.lower() not in seen:
+            seen.add(tag.lower())
+            merged.append(tag)
+    keep = max(MAX_HASHTAGS, len(mandatory))
+    return merged[:keep]
+
+
+class DraftCopy(BaseModel):
+    """One clip's copy as an LLM (or the local drafter) must return it.
+
+    Validation context (`model_validate(data, context=...)`): `mandatory_hashtags` (list, added
+    when missing) and `max_chars` (caption limit of the platform).
+    """
+
+    clip_id: int
+    hook: str = Field(default="", description="First line a viewer reads")
+    text: str = Field(min_length=1, description="The caption without hashtags")
+    hashtags: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    engagement_score: float = Field(ge=0, le=10)
+    viral_potential: float = Field(ge=0, le=10)
+
+    @field_validator("text", "hook")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("topics")
+    @classmethod
+    def _clean_topics(cls, topics: list[str]) -> list[str]:
+        return [topic.strip() for topic in topics if topic.strip()][:6]
+
+    @field_validator("hashtags")
+    @classmethod
+    def _enforce_hashtags(cls, hashtags: list[str], info: ValidationInfo) -> list[str]:
+        mandatory = (info.context or {}).get("mandatory_hashtags", [])
+        return merge_hashtags(mandatory, hashtags)
+
+    @model_validator(mode="after")
+    def _fits_platform(self, info: ValidationInfo) -> "DraftCopy":
+        if not self.text:
+            raise ValueError("text is empty")
+        if not self.hook:
+            self.hook = first_line(self.text)
+        self.hook = self.hook[:HOOK_MAX_CHARS]
+        max_chars = (info.context or {}).get("max_chars")
+        length = len(caption(self.text, self.hashtags))
+        if max_chars and length > max_chars:
+            raise ValueError(f"caption is {length} characters with hashtags, the limit is {max_chars}")
+        return self
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0].strip() if text.strip() else ""
+
+
+def llm_schema() -> dict:
+    """JSON schema of a batch answer, as sent to the model (structured output)."""
+    copy_schema = {
+        "type": "object",
+        "properties": {
+            "clip_id": {"type": "integer"},
+            "hook": {"type": "string"},
+            "text": {"type": "string"},
+            "hashtags": {"type": "array", "items": {"type": "string"}},
+            "topics": {"type": "array", "items": {"type": "string"}},
+            "engagement_score": {"type": "number", "minimum": 0, "maximum": 10},
+            "viral_potential": {"type": "number", "minimum": 0, "maximum": 10},
+        },
+        "required": ["clip_id", "hook", "text", "hashtags", "topics", "engagement_score", "viral_potential"],
+    }
+    return {
+        "title": "copy_batch",
+        "description": "Social-media copy for each clip",
+        "type": "object",
+        "properties": {"copies": {"type": "array", "items": copy_schema}},
+        "required": ["copies"],
+    }
+
+
+def classifier_schema() -> dict:
+    """JSON schema of a classification answer, as sent to the model."""
+    item = {
+        "type": "object",
+        "properties": {
+            "clip_id": {"type": "integer"},
+            "style": {"type": "string", "enum": ["viral", "educational", "storytelling"]},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        },
+        "required": ["clip_id", "style", "confidence"],
+    }
+    return {
+        "title": "clip_styles",
+        "description": "The copy style of each clip",
+        "type": "object",
+        "properties": {"classifications": {"type": "array", "items": item}},
+        "required": ["classifications"],
+    }
+
+
+def validate_draft(
+    data: dict, *, style: CopyStyle, confidence: float, mandatory_hashtags: list[str], max_chars: int
+) -> ClipCopy:
+    """A draft dict -> the saved ClipCopy. Raises pydantic.ValidationError when a rule is broken."""
+    draft = DraftCopy.model_validate(
+        data, context={"mandatory_hashtags": mandatory_hashtags, "max_chars": max_chars}
+    )
+    return ClipCopy(style=style, confidence=round(confidence, 3), **draft.model_dump())
+
+
+def describe_error(exc: Exception) -> str:
+    """A one-line reason for a failed validation, for reviewers and for the retry prompt."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        parts = []
+        for error in errors():
+            where = ".".join(str(part) for part in error.get("loc", ()))
+            message = error.get("msg", "").removeprefix("Value error, ")
+            parts.append(f"{where}: {message}" if where else message)
+        return "; ".join(parts)
+    return str(exc)
