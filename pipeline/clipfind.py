@@ -1,0 +1,187 @@
+"""Clip finding stage: transcript.json -> clips.json (topics as chapters, scored clip proposals).
+
+A port of ClipsAI's ClipFinder (pipeline.texttiling) on sentences built from word timestamps,
+with its start fix, plus a topic segmentation that also uses pauses (pipeline.segment).
+Every clip starts at a sentence start and ends at a sentence end.
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from . import schemas
+from .clipscore import build_context, score_clip
+from .errors import InputError
+from .progress import Progress, no_progress, scaled
+from .segment import MIN_SENTENCES, segment_topics
+from .sentences import Sentence, split_sentences
+from .texttiling import Span, clipsai_clips, is_duplicate
+
+PRESETS = {"short": (30.0, 60.0), "medium": (30.0, 90.0), "long": (60.0, 180.0)}
+MAX_OVERLAP = 0.5  # of the shorter clip: more and the lower-scored one is dropped
+NO_SPEECH_NOTE = "No speech, so no clips"
+
+
+def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> schemas.ClipsResult:
+    """Read transcript.json from workdir, write clips.json there."""
+    from .stages import get_stage, write_model
+
+    transcript = get_stage("transcribe").load_output(workdir)
+    if transcript is None:
+        raise InputError("No transcript yet: run the transcribe stage first.")
+    result = find_clips(
+        transcript,
+        min_s=options.min_clip_s,
+        max_s=options.max_clip_s,
+        embedding_model=options.embedding_model,
+        progress=progress,
+    )
+    write_model(get_stage("clips").output_path(workdir), result)
+    return result
+
+
+def find_clips(
+    transcript: schemas.Transcript,
+    *,
+    min_s: float = 30,
+    max_s: float = 90,
+    embedding_model: str = "",
+    progress: Progress = no_progress,
+) -> schemas.ClipsResult:
+    """Topics covering the transcript and clips of min_s..max_s seconds, sorted by start.
+
+    embedding_model: a local sentence-transformers directory ("" = packaged all-MiniLM-L6-v2).
+    """
+    check_durations(min_s, max_s)
+    if not transcript.words:
+        return schemas.ClipsResult(topics=[], clips=[], note=NO_SPEECH_NOTE)
+    progress(0.0, "Splitting sentences")
+    sentences = split_sentences(transcript.words)
+    end_s = max(transcript.duration, sentences[-1].end_s)
+    if len(sentences) < MIN_SENTENCES:
+        context = build_context(sentences, np.zeros(0), None)
+        clips = _fallback_clips(sentences, min_s, max_s)
+        note = f"Only {len(sentences)} sentences: too little text to find topics, so clips are sentence-aligned chunks."
+        return _result([Span(0, len(sentences), 0.0, end_s)], clips, sentences, context, end_s, note)
+
+    from .embeddings import embed_sentences
+
+    embeddings = embed_sentences([s.text for s in sentences], embedding_model, scaled(progress, 0.02, 0.9))
+    progress(0.9, "Finding topics")
+    units = [Span(i, i + 1, s.start_s, s.end_s) for i, s in enumerate(sentences)]
+    starts = np.array([s.start_s for s in sentences])
+    ends = np.array([s.end_s for s in sentences])
+    boundaries, strengths = segment_topics(embeddings, starts[1:] - ends[:-1])
+    topic_ends = np.r_[np.flatnonzero(boundaries), len(sentences) - 1]
+    topic_firsts = np.r_[0, topic_ends[:-1] + 1]
+    topics = [Span(int(a), int(b) + 1, units[a].start_s, units[b].end_s) for a, b in zip(topic_firsts, topic_ends)]
+
+    progress(0.93, "Choosing clips")
+    candidates = clipsai_clips(units, embeddings, min_s=min_s, max_s=max_s)
+    candidates += _clips_from_strong_gaps(units, strengths, boundaries, min_s, max_s)
+    note = ""
+    if not candidates:
+        candidates = _fallback_clips(sentences, min_s, max_s)
+        note = "No clip fits the duration range at a topic boundary, so clips are sentence-aligned chunks."
+    context = build_context(sentences, strengths, embeddings)
+    return _result(topics, candidates, sentences, context, end_s, note)
+
+
+def check_durations(min_s: float, max_s: float) -> None:
+    if not (0 < min_s < max_s):
+        raise InputError(f"Clip duration range {min_s:g}-{max_s:g} s is not valid: need 0 < min < max.")
+
+
+def _clips_from_strong_gaps(units: list[Span], strengths, boundaries, min_s, max_s) -> list[Span]:
+    """From each topic start (and the video start), the fitting end at the strongest gap."""
+    n = len(units)
+    firsts = np.r_[0, np.flatnonzero(boundaries) + 1]
+    starts_s = np.array([u.start_s for u in units])
+    ends_s = np.array([u.end_s for u in units])
+    end_strength = np.r_[strengths, strengths.max(initial=0.0) + 1.0]  # the video end is a boundary
+    spans = []
+    for first in firsts.tolist():
+        duration = ends_s[first:] - starts_s[first]
+        fitting = np.flatnonzero((duration >= min_s) & (duration <= max_s)) + first
+        if len(fitting):
+            last = int(fitting[np.argmax(end_strength[fitting])])
+            spans.append(Span(first, last + 1, units[first].start_s, units[last].end_s))
+    return spans
+
+
+def _fallback_clips(sentences: list[Sentence], min_s: float, max_s: float) -> list[Span]:
+    """Consecutive sentence-aligned chunks near the middle of min_s..max_s (at least one clip)."""
+    target_s = (min_s + max_s) / 2
+    spans, first = [], 0
+    for i, sentence in enumerate(sentences):
+        length = sentence.end_s - sentences[first].start_s
+        is_last = i == len(sentences) - 1
+        if length >= target_s or is_last:
+            spans.append(Span(first, i + 1, sentences[first].start_s, sentence.end_s))
+            first = i + 1
+    # A short tail joins the chunk before it when the two still fit under max_s.
+    if len(spans) > 1 and spans[-1].duration_s < min_s and spans[-1].end_s - spans[-2].start_s <= max_s:
+        spans[-2:] = [Span(spans[-2].first, spans[-1].end, spans[-2].start_s, spans[-1].end_s)]
+    return spans
+
+
+def _result(topics, candidates, sentences, context, end_s, note) -> schemas.ClipsResult:
+    scored = sorted(((*score_clip(span, context), span) for span in candidates), key=lambda t: -t[0])
+    kept: list[tuple[float, str, Span]] = []
+    for score, reason, span in scored:
+        if is_duplicate(span, [k[2] for k in kept]) or any(_overlap(span, k[2]) > MAX_OVERLAP for k in kept):
+            continue
+        kept.append((score, reason, span))
+    clips = [
+        schemas.ClipProposal(
+            start=span.start_s,
+            end=span.end_s,
+            text=" ".join(s.text for s in sentences[span.first : span.end]),
+            score=score,
+            reason=reason,
+        )
+        for score, reason, span in sorted(kept, key=lambda k: k[2].start_s)
+    ]
+    chapters = [
+        schemas.Topic(start=0.0 if i == 0 else topic.start_s, end=topics[i + 1].start_s if i + 1 < len(topics) else end_s)
+        for i, topic in enumerate(topics)
+    ]
+    return schemas.ClipsResult(topics=chapters, clips=clips, note=note)
+
+
+def _overlap(a: Span, b: Span) -> float:
+    shared = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
+    return max(shared, 0.0) / max(min(a.duration_s, b.duration_s), 1e-6)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("clips", help="find topics and scored clips in a transcript.json")
+    p.add_argument("transcript", type=Path, help="transcript.json (from the transcribe stage)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="clips.json to write")
+    p.add_argument("--min", dest="min_s", type=float, default=None, help="shortest clip, seconds (30)")
+    p.add_argument("--max", dest="max_s", type=float, default=None, help="longest clip, seconds (90)")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="short 30-60, medium 30-90, long 60-180")
+    p.add_argument("--embedding-model", default="", help="local sentence-transformers directory")
+    p.set_defaults(handler=_clips_command)
+
+
+def _clips_command(args: argparse.Namespace) -> int:
+    from .stages import write_model
+
+    preset_min, preset_max = PRESETS[args.preset] if args.preset else (30.0, 90.0)
+    try:
+        transcript = schemas.Transcript.model_validate_json(args.transcript.read_text())
+    except FileNotFoundError:
+        raise InputError(f"{args.transcript} does not exist") from None
+    except ValueError as exc:
+        raise InputError(f"{args.transcript} is not a transcript.json: {exc}") from None
+    result = find_clips(
+        transcript,
+        min_s=preset_min if args.min_s is None else args.min_s,
+        max_s=preset_max if args.max_s is None else args.max_s,
+        embedding_model=args.embedding_model,
+    )
+    write_model(args.output, result)
+    print(f"{len(result.topics)} topics, {len(result.clips)} clips -> {args.output}" + (f" ({result.note})" if result.note else ""))
+    return 0

@@ -1,0 +1,52 @@
+"""Sentence embeddings from a local sentence-transformers directory, loaded once per process."""
+
+import threading
+
+import numpy as np
+
+from .assets import embedding_model_dir
+from .errors import InputError
+from .progress import Progress, no_progress
+
+_models: dict[str, object] = {}
+_lock = threading.Lock()
+BATCH_SENTENCES = 96  # per encode call: progress is reported between calls
+
+
+def load_model(configured: str = ""):
+    """The SentenceTransformer for `configured` (a directory; "" = packaged all-MiniLM-L6-v2)."""
+    path = embedding_model_dir(configured)
+    key = str(path)
+    with _lock:
+        if key not in _models:
+            if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+                raise InputError(
+                    f"Embedding model {path} is not a sentence-transformers directory "
+                    "(no config.json). Set the embedding model to a local model folder."
+                )
+            from sentence_transformers import SentenceTransformer
+
+            _models[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
+        return _models[key]
+
+
+def embed_sentences(texts: list[str], configured: str = "", progress: Progress = no_progress) -> np.ndarray:
+    """(N, E) float32 embeddings, in the order of texts, exactly as model.encode gives them."""
+    model = load_model(configured)
+    dimension = _dimension(model)
+    if not texts:
+        return np.zeros((0, dimension), dtype=np.float32)
+    # Longest first in one global order so batches hold similar lengths (less padding).
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    out = np.empty((len(texts), dimension), dtype=np.float32)
+    for lo in range(0, len(texts), BATCH_SENTENCES):
+        chunk = order[lo : lo + BATCH_SENTENCES]
+        out[chunk] = model.encode([texts[i] for i in chunk], batch_size=32, convert_to_numpy=True)
+        progress(min(1.0, (lo + len(chunk)) / len(texts)), f"Embedded {lo + len(chunk)} of {len(texts)} sentences")
+    return out
+
+
+def _dimension(model) -> int:
+    # sentence-transformers 5.x renamed the method; keep working with either name.
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return getter()
