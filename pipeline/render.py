@@ -1,0 +1,376 @@
+"""Rendering: one ffmpeg pass per output (crop path + scale + burned subtitles + source audio).
+
+The crop follows the reframing path through `sendcmd` (a command only where the crop moves),
+subtitles are burned with libass from an ASS file, and the audio is re-encoded from the source
+in the same pass: no intermediate files are re-encoded. The video is written to a hidden
+temporary file and renamed on success, so a failed render never replaces an earlier one.
+A poster (JPEG), SRT and VTT files are written beside the video with the same stem.
+"""
+
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from . import reframe, subtitles
+from .errors import Cancelled, InputError
+from .progress import Progress, no_progress, scaled
+from .schemas import PipelineOptions, RenderResult, RendersResult, Transcript, Word
+
+FINAL_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
+PREVIEW_SIZES = {"9:16": (540, 960), "1:1": (540, 540), "16:9": (960, 540)}
+# x264 settings: libx264 is ~85 % of the render time on CPU.
+FINAL_ENCODE = ("veryfast", 19)  # preset, CRF
+PREVIEW_ENCODE = ("ultrafast", 26)
+AUDIO_BITRATE = "128k"
+
+
+def output_size(aspect: str, preview: bool, crop_width: int, crop_height: int) -> tuple[int, int]:
+    """Output frame size. 16:9 keeps the source resolution (at most 1920x1080 / 960x540)."""
+    width, height = (PREVIEW_SIZES if preview else FINAL_SIZES)[aspect]
+    if aspect == "16:9" and crop_width < width:
+        width, height = crop_width, crop_height
+    return width - width % 2, height - height % 2
+
+
+def render_clip(
+    media_path: Path,
+    start_s: float,
+    end_s: float,
+    out_path: Path,
+    *,
+    clip_id: int = 0,
+    words: list[Word] | None = None,
+    aspect: str = "9:16",
+    strategy: str = "keep_in_frame",
+    subtitle_style: str = "clean",
+    preview: bool = True,
+    sample_every: int = 3,
+    max_bytes: int = 0,
+    base_dir: Path | None = None,
+    progress: Progress = no_progress,
+) -> RenderResult:
+    """Render source seconds `start_s`..`end_s` of `media_path` into `out_path` (H.264 + AAC MP4).
+
+    `words` (source-absolute times) are burned in with `subtitle_style` ("none" or no words: no
+    subtitles) and also written as .srt and .vtt beside the video; a .jpg poster is written too.
+    `max_bytes` > 0 caps the video file size. File names in the result are relative to
+    `base_dir` (default: out_path's folder). Raises InputError for problems with the input,
+    ffmpeg failures (with ffmpeg's message) and running out of space.
+    """
+    media_path, out_path = Path(media_path), Path(out_path)
+    base_dir = Path(base_dir) if base_dir is not None else out_path.parent
+    if not media_path.exists():
+        raise InputError(f"No such media file: {media_path.name}")
+    if subtitle_style not in ("none", *subtitles.PRESETS):
+        raise InputError(f"Unknown subtitle style {subtitle_style!r}: use clean, bold, karaoke or none")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    video = reframe.probe_video(media_path)
+    end_s = min(end_s, video.duration_s) if video.duration_s else end_s
+    if end_s - start_s < 0.1:
+        raise InputError(f"The clip {start_s:.2f}-{end_s:.2f} s is empty or outside the media")
+    duration_s = end_s - start_s
+
+    crop = reframe.crop_path(
+        media_path, start_s, end_s, aspect=aspect, strategy=strategy, sample_every=sample_every,
+        progress=scaled(progress, 0.0, 0.3),
+    )  # fmt: skip
+    width, height = output_size(aspect, preview, crop.width, crop.height)
+    cues = []
+    if words and subtitle_style != "none":
+        max_chars = subtitles.line_chars(subtitle_style, width, height)
+        cues = subtitles.group_cues(subtitles.clip_words(words, start_s, end_s), max_chars)
+
+    stem = out_path.stem
+    tmp_video = out_path.with_name(f".{stem}.part.mp4")
+    # The ASS and command files sit beside the output, so odd folder names go through the
+    # filtergraph escaping below (the original's known bug) rather than around it.
+    ass_path = out_path.with_name(f".{stem}.render.ass")
+    commands_path = out_path.with_name(f".{stem}.render.cmd")
+    try:
+        commands_path.write_text(_crop_commands(crop, duration_s, video.fps), encoding="utf-8")
+        vf = [
+            f"sendcmd=f={_filter_value(commands_path)}",
+            f"crop@reframe=w={crop.width}:h={crop.height}:x={crop.xs[0]}:y={crop.ys[0]}",
+            f"scale={width}:{height}:flags=bicubic",
+            "setsar=1",
+        ]
+        if cues:
+            ass_path.write_text(subtitles.ass_document(cues, subtitle_style, width, height), encoding="utf-8")
+            vf.append(f"ass={_filter_value(ass_path)}")
+        preset, crf = PREVIEW_ENCODE if preview else FINAL_ENCODE
+        cmd = [
+            "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
+            "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", "-i", f"file:{media_path}",
+            "-filter_complex", f"[0:v:0]{','.join(vf)},format=yuv420p[v]",
+            "-map", "[v]", "-map", "0:a:0?",
+            "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-movflags", "+faststart",
+        ]  # fmt: skip
+        if max_bytes > 0:
+            cmd += ["-fs", str(int(max_bytes))]
+        cmd += ["-progress", "pipe:1", "-f", "mp4", f"file:{tmp_video}"]
+        reached_s = _run_ffmpeg(cmd, duration_s, scaled(progress, 0.3, 0.97), out_path.name)
+        size = tmp_video.stat().st_size
+        if max_bytes > 0 and (size >= 0.98 * max_bytes or reached_s < duration_s - 1.0):
+            raise InputError(
+                f"Not enough disk space to render {out_path.name}: it would exceed the limit of "
+                f"{max_bytes / 1e6:.1f} MB"
+            )
+        tmp_video.replace(out_path)
+    finally:
+        for path in (tmp_video, ass_path, commands_path):
+            path.unlink(missing_ok=True)
+
+    poster_path = out_path.with_suffix(".jpg")
+    _write_poster(out_path, poster_path, min(duration_s / 2, 2.0))
+    result = RenderResult(
+        clip_id=clip_id,
+        video_file=_relative(out_path, base_dir),
+        poster_file=_relative(poster_path, base_dir) if poster_path.exists() else "",
+        width=width,
+        height=height,
+        preview=preview,
+        warning=crop.warning,
+    )
+    if cues:
+        srt_path, vtt_path = out_path.with_suffix(".srt"), out_path.with_suffix(".vtt")
+        subtitles.write_text(srt_path, subtitles.srt_document(cues))
+        subtitles.write_text(vtt_path, subtitles.vtt_document(cues))
+        result.srt_file, result.vtt_file = _relative(srt_path, base_dir), _relative(vtt_path, base_dir)
+    progress(1.0, "Rendered")
+    return result
+
+
+def _relative(path: Path, base_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(base_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _filter_value(path: Path) -> str:
+    """A file path as a filter option value inside -filter_complex (both escaping levels)."""
+    value = str(path)
+    for char in "\\':":  # level 1: the option value
+        value = value.replace(char, "\\" + char)
+    for char in "\\'[],;":  # level 2: the filtergraph description
+        value = value.replace(char, "\\" + char)
+    return value
+
+
+def _crop_commands(crop, duration_s: float, fps: float) -> str:
+    """sendcmd script: the crop position for every output frame where it changes."""
+    frame_count = max(1, int(duration_s * fps + 0.5))
+    xs, ys = reframe.positions_per_frame(crop, frame_count, fps)
+    lines = []
+    previous = (None, None)
+    for n, (x, y) in enumerate(zip(xs, ys)):
+        if (x, y) != previous:
+            # half a frame early, so rounding of frame timestamps never delays a command
+            at_s = max(0.0, (n - 0.5) / fps)
+            lines.append(f"{at_s:.4f} crop@reframe x {x}, crop@reframe y {y};")
+            previous = (x, y)
+    return "\n".join(lines) + "\n"
+
+
+def _run_ffmpeg(cmd: list[str], duration_s: float, progress: Progress, name: str) -> float:
+    """Run ffmpeg reporting its -progress output; returns the seconds of output it reached."""
+    reached_s = 0.0
+    with tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        try:
+            last_report = 0.0
+            for line in proc.stdout:
+                key, _, value = line.strip().partition("=")
+                if key == "out_time_us" and value.lstrip("-").isdigit():
+                    reached_s = max(reached_s, int(value) / 1e6)
+                    now = time.monotonic()
+                    if now - last_report > 0.5:
+                        progress(min(reached_s / duration_s, 1.0), "Rendering")
+                        last_report = now
+            proc.wait()
+        except BaseException:  # Cancelled from the progress callback, or KeyboardInterrupt
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            proc.stdout.close()
+        stderr.seek(0)
+        message = stderr.read().decode(errors="replace").strip()
+    if proc.returncode != 0:
+        if "No space left" in message or "File too large" in message:
+            raise InputError(f"Not enough disk space to render {name}: {message[-300:]}")
+        raise InputError(f"ffmpeg could not render {name}: {message[-600:] or f'exit code {proc.returncode}'}")
+    return reached_s
+
+
+def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
+    tmp = poster_path.with_name(f".{poster_path.stem}.part.jpg")
+    result = subprocess.run(
+        [
+            "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-ss", f"{at_s:.3f}",
+            "-i", f"file:{video_path}", "-frames:v", "1", "-q:v", "3", "-f", "image2", f"file:{tmp}",
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode == 0 and tmp.exists():
+        tmp.replace(poster_path)
+    else:
+        tmp.unlink(missing_ok=True)
+
+
+# --- the pipeline stage ------------------------------------------------------------------------
+
+
+def clip_render_path(workdir: Path, clip_id: int, preview: bool) -> Path:
+    """Where a clip's preview or final render lives in a work directory."""
+    return Path(workdir) / "renders" / f"clip_{clip_id}_{'preview' if preview else 'final'}.mp4"
+
+
+def render_workdir_clip(
+    workdir: Path,
+    clip_id: int,
+    options: PipelineOptions,
+    *,
+    preview: bool,
+    progress: Progress = no_progress,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    words: list[Word] | None = None,
+) -> RenderResult:
+    """Render clip `clip_id` of a work directory (after ingest, transcribe and clips).
+
+    For the final render on approval: pass `preview=False`, and `start_s`/`end_s`/`words` when a
+    reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
+    File names in the result are relative to `workdir`.
+    """
+    from .stages import get_stage
+
+    workdir = Path(workdir)
+    media = get_stage("ingest").load_output(workdir)
+    clips = get_stage("clips").load_output(workdir)
+    if media is None or clips is None:
+        raise InputError("Nothing to render yet: the media and its clips must be found first")
+    if not 0 <= clip_id < len(clips.clips):
+        raise InputError(f"There is no clip {clip_id}")
+    clip = clips.clips[clip_id]
+    if words is None:
+        transcript: Transcript | None = get_stage("transcribe").load_output(workdir)
+        words = transcript.words if transcript else []
+    return render_clip(
+        workdir / media.media_file,
+        clip.start if start_s is None else start_s,
+        clip.end if end_s is None else end_s,
+        clip_render_path(workdir, clip_id, preview),
+        clip_id=clip_id,
+        words=words if options.subtitle_style != "none" else None,
+        aspect=options.aspect,
+        strategy=options.strategy,
+        subtitle_style=options.subtitle_style,
+        preview=preview,
+        sample_every=options.face_sample_every,
+        max_bytes=options.render_max_bytes,
+        base_dir=workdir,
+        progress=progress,
+    )
+
+
+def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersResult:
+    """Render a preview of every clip into workdir/renders/ and write renders.json.
+
+    A clip that fails is recorded with a warning and the others go on; only when every clip
+    fails is that an error.
+    """
+    from .stages import get_stage, write_model
+
+    workdir = Path(workdir)
+    clips = get_stage("clips").load_output(workdir)
+    if clips is None:
+        raise InputError("Nothing to render yet: the clips must be found first")
+    renders: list[RenderResult] = []
+    errors = []
+    total = len(clips.clips)
+    for clip_id in range(total):
+        clip_progress = scaled(progress, clip_id / total, (clip_id + 1) / total)
+        clip_progress(0.0, f"Clip {clip_id + 1} of {total}")
+        try:
+            renders.append(render_workdir_clip(workdir, clip_id, options, preview=True, progress=clip_progress))
+        except Cancelled:
+            raise
+        except InputError as exc:
+            errors.append(str(exc))
+            renders.append(
+                RenderResult(
+                    clip_id=clip_id, video_file="", width=0, height=0, preview=True,
+                    warning=f"Render failed: {exc}",
+                )
+            )  # fmt: skip
+    if total and len(errors) == total:
+        raise InputError(f"No clip could be rendered: {errors[0]}")
+    result = RendersResult(renders=renders)
+    write_model(get_stage("render").output_path(workdir), result)
+    progress(1.0, f"{total - len(errors)} previews rendered")
+    return result
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("render", help="render one clip (crop, subtitles, audio) to MP4")
+    p.add_argument("media", type=Path)
+    p.add_argument("--start", type=float, required=True, help="seconds")
+    p.add_argument("--end", type=float, required=True, help="seconds")
+    p.add_argument("--aspect", default="9:16", choices=list(FINAL_SIZES))
+    p.add_argument("--strategy", default="keep_in_frame", choices=["keep_in_frame", "centered"])
+    p.add_argument("--transcript", type=Path, help="transcript.json with word times (for subtitles)")
+    p.add_argument("--subtitles", default="clean", choices=["clean", "bold", "karaoke", "none"])
+    p.add_argument("--preview", action="store_true", help="540x960 fast preview instead of the final")
+    p.add_argument("--sample-every", type=int, default=3, help="analyse every Nth frame for faces")
+    p.add_argument("--max-bytes", type=int, default=0, help="refuse outputs larger than this")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .mp4")
+    p.set_defaults(handler=_render_command)
+
+    p = subparsers.add_parser("sample", help="make the offline sample talk video (espeak-ng speech)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .mp4")
+    p.add_argument("--language", default="en")
+    p.add_argument("--width", type=int, default=1280)
+    p.add_argument("--height", type=int, default=720)
+    p.add_argument("--fps", type=int, default=25)
+    p.add_argument("--text", help="text to speak instead of the built-in talk")
+    p.set_defaults(handler=_sample_command)
+
+
+def _render_command(args) -> int:
+    from tqdm import tqdm
+
+    words = None
+    if args.transcript:
+        if not args.transcript.exists():
+            raise InputError(f"No such transcript: {args.transcript}")
+        words = Transcript.model_validate_json(args.transcript.read_text()).words
+    with tqdm(total=100, desc="Render", unit="%") as bar:
+
+        def report(fraction: float, message: str = "") -> None:
+            bar.n = round(100 * fraction)
+            bar.set_postfix_str(message, refresh=True)
+
+        result = render_clip(
+            args.media, args.start, args.end, args.output, words=words, aspect=args.aspect,
+            strategy=args.strategy, subtitle_style=args.subtitles, preview=args.preview,
+            sample_every=args.sample_every, max_bytes=args.max_bytes, progress=report,
+        )  # fmt: skip
+    print(result.model_dump_json(indent=1))
+    return 0
+
+
+def _sample_command(args) -> int:
+    from .sample import make_sample_talk
+
+    path = make_sample_talk(
+        args.output, language=args.language, width=args.width, height=args.height, fps=args.fps, text=args.text
+    )
+    print(path)
+    return 0
