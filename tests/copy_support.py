@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from pipeline.schemas import ClipProposal, ClipsResult, Transcript, Word
+from pipeline.schemas import ClipProposal, ClipsResult, PipelineOptions, Transcript, Word
 
 ENGLISH_CLIPS = [
     # educational
@@ -228,3 +228,43 @@ def classification(clip_ids: list[int], styles: dict[int, str] | None = None) ->
             {"clip_id": clip_id, "style": styles.get(clip_id, "educational"), "confidence": 0.9} for clip_id in clip_ids
         ]
     }
+
+
+# --- one helper per protocol, so each scenario runs against both fakes ------------------------
+
+FAST_RETRY = dict(rate_limit_tries=4, error_tries=3, base_delay_s=0.01, max_delay_s=0.2, timeout_s=2.0)
+
+
+class GeminiProtocol:
+    name = "gemini"
+    path = "/v1beta/models/gemini-2.5-flash:generateContent"
+
+    @staticmethod
+    def options(url: str, **values) -> PipelineOptions:
+        return PipelineOptions(copy_provider="gemini", gemini_api_key="test-key", gemini_base_url=url, **values)
+
+    @staticmethod
+    def answer(request: Recorded, payload: dict | str, tokens_in: int = 100, tokens_out: int = 50) -> FakeReply:
+        return gemini_json(payload, tokens_in, tokens_out)
+
+    @staticmethod
+    def error(status: int, headers: dict | None = None) -> FakeReply:
+        return gemini_error(status, headers)
+
+
+class OpenAIProtocol:
+    name = "openai"
+    path = "/v1/chat/completions"
+
+    @staticmethod
+    def options(url: str, **values) -> PipelineOptions:
+        return PipelineOptions(copy_provider="openai", openai_base_url=f"{url}/v1", openai_model="local-model", **values)
+
+    @staticmethod
+    def answer(request: Recorded, payload: dict | str, tokens_in: int = 100, tokens_out: int = 50) -> FakeReply:
+        tool = "clip_styles" if request.kind == "classify" else "copy_batch"
+        return openai_tool_call(payload, tool, tokens_in, tokens_out)
+
+    @staticmethod
+    def error(status: int, headers: dict | None = None) -> FakeReply:
+        return openai_error(status, headers)

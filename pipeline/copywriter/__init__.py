@@ -1,0 +1,150 @@
+"""The copy stage: social-media copy for each proposed clip (clips.json -> copies.json).
+
+Providers: "local" (default, no key: zero-shot style + extractive drafts, labelled as drafts),
+"gemini" (langchain-google-genai) and "openai" (any OpenAI-compatible server: Ollama, llama.cpp,
+vLLM). The workflow is a LangGraph StateGraph (see graph.py). Importing this package is light:
+langgraph, langchain and sentence-transformers load on first use.
+"""
+
+import os
+from pathlib import Path
+
+from ..errors import InputError
+from ..progress import Progress, no_progress
+from ..schemas import ClipProposal, ClipsResult, CopiesResult, PipelineOptions, Transcript
+from . import rules
+from .providers import RetryPolicy
+
+__all__ = ["run", "write_copies", "merge_copies", "register", "RetryPolicy"]
+
+
+def write_copies(
+    clips: dict[int, ClipProposal],
+    *,
+    language: str,
+    options: PipelineOptions,
+    progress: Progress = no_progress,
+    retry: RetryPolicy | None = None,
+) -> CopiesResult:
+    """Copy for the given clips (keys: index in clips.json) in the video's `language`.
+
+    Used for the whole video and to regenerate one clip. Clips that fail are listed in
+    `failures` with a reason; the others are returned (partial success). Raises InputError for
+    a provider that is not configured or an unknown platform.
+    """
+    from .graph import CopyJob, run_graph
+    from .providers import make_client
+
+    max_chars = rules.char_limit(options.platform)
+    if not clips:
+        return CopiesResult(copies=[], provider=options.copy_provider, is_local_draft=options.copy_provider == "local")
+    client = None if options.copy_provider == "local" else make_client(options, retry or RetryPolicy())
+    job = CopyJob(clips=dict(clips), language=language, options=options, client=client, max_chars=max_chars)
+    return run_graph(job, progress)
+
+
+def merge_copies(earlier: CopiesResult, fresh: CopiesResult) -> CopiesResult:
+    """`earlier` with the clips in `fresh` replaced (regenerating some clips). Tokens and cost add up."""
+    redone = {copy.clip_id for copy in fresh.copies} | {failure.clip_id for failure in fresh.failures}
+    copies = [copy for copy in earlier.copies if copy.clip_id not in redone] + fresh.copies
+    failures = [failure for failure in earlier.failures if failure.clip_id not in redone] + fresh.failures
+    return fresh.model_copy(
+        update={
+            "copies": sorted(copies, key=lambda copy: copy.clip_id),
+            "failures": sorted(failures, key=lambda failure: failure.clip_id),
+            "tokens_in": earlier.tokens_in + fresh.tokens_in,
+            "tokens_out": earlier.tokens_out + fresh.tokens_out,
+            "cost_usd": round(earlier.cost_usd + fresh.cost_usd, 6),
+        }
+    )
+
+
+def run(workdir: Path, options: PipelineOptions, progress: Progress) -> CopiesResult:
+    """The stage: reads clips.json and transcript.json (for the language), writes copies.json."""
+    from ..stages import get_stage, write_model
+
+    clips_result = get_stage("clips").load_output(workdir)
+    if clips_result is None:
+        raise InputError("No clips.json yet: find clips before writing copy")
+    transcript = get_stage("transcribe").load_output(workdir)
+    language = (transcript.language if transcript else None) or options.language or "en"
+    result = write_copies(dict(enumerate(clips_result.clips)), language=language, options=options, progress=progress)
+    write_model(get_stage("copy").output_path(workdir), result)
+    return result
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("copy", help="write social-media copy for clips.json")
+    p.add_argument("clips", type=Path, help="clips.json")
+    p.add_argument("--transcript", type=Path, help="transcript.json (its language picks the prompts)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="copies.json to write")
+    p.add_argument("--provider", choices=["local", "gemini", "openai"], help="default: CLIPER_COPY_PROVIDER, else gemini when GEMINI_API_KEY is set, else local")
+    p.add_argument("--language", help="when there is no transcript (default en)")
+    p.add_argument("--platform", choices=sorted(rules.PLATFORM_CHAR_LIMITS), help="default: CLIPER_PLATFORM or tiktok")
+    p.add_argument("--hashtag", action="append", dest="hashtags", help="mandatory hashtag (repeatable); default CLIPER_MANDATORY_HASHTAGS")
+    p.add_argument("--clip", type=int, action="append", dest="clip_ids", help="only this clip index (repeatable); merged into an existing output")
+    p.set_defaults(handler=_copy_command)
+
+
+def options_from_env(**overrides) -> PipelineOptions:
+    """PipelineOptions for the copy settings from the same environment variables as the web app."""
+    key = os.getenv("GEMINI_API_KEY", "")
+    values = {
+        "copy_provider": os.getenv("CLIPER_COPY_PROVIDER", "") or ("gemini" if key else "local"),
+        "gemini_api_key": key,
+        "gemini_model": os.getenv("CLIPER_GEMINI_MODEL", "gemini-2.5-flash"),
+        "gemini_base_url": os.getenv("CLIPER_GEMINI_BASE_URL", ""),
+        "openai_base_url": os.getenv("CLIPER_OPENAI_BASE_URL", ""),
+        "openai_api_key": os.getenv("CLIPER_OPENAI_API_KEY", ""),
+        "openai_model": os.getenv("CLIPER_OPENAI_MODEL", ""),
+        "mandatory_hashtags": [tag for tag in os.getenv("CLIPER_MANDATORY_HASHTAGS", "").replace(",", " ").split() if tag],
+        "platform": os.getenv("CLIPER_PLATFORM", "tiktok"),
+        "quality_threshold": float(os.getenv("CLIPER_QUALITY_THRESHOLD", "7.5")),
+        "embedding_model": os.getenv("CLIPER_EMBEDDING_MODEL", ""),
+    }
+    values.update({name: value for name, value in overrides.items() if value is not None})
+    return PipelineOptions(**values)
+
+
+def _copy_command(args) -> int:
+    from tqdm import tqdm
+
+    try:
+        clips = ClipsResult.model_validate_json(args.clips.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"Cannot read clips from {args.clips}: {exc}") from exc
+    language = args.language or "en"
+    if args.transcript:
+        try:
+            language = Transcript.model_validate_json(args.transcript.read_text()).language or language
+        except (OSError, ValueError) as exc:
+            raise InputError(f"Cannot read the transcript {args.transcript}: {exc}") from exc
+    options = options_from_env(copy_provider=args.provider, platform=args.platform, mandatory_hashtags=args.hashtags)
+    selected = dict(enumerate(clips.clips))
+    if args.clip_ids:
+        unknown = [i for i in args.clip_ids if i not in selected]
+        if unknown:
+            raise InputError(f"No clip {unknown[0]} in {args.clips} (it has {len(selected)})")
+        selected = {i: selected[i] for i in args.clip_ids}
+    with tqdm(total=100, desc="Write copy", unit="%", bar_format="{l_bar}{bar}| {postfix}") as bar:
+
+        def progress(fraction, message=""):
+            bar.n = round(100 * min(max(fraction, 0.0), 1.0))
+            bar.set_postfix_str(message[:60], refresh=True)
+
+        result = write_copies(selected, language=language, options=options, progress=progress)
+    if args.clip_ids and args.output.exists():
+        result = merge_copies(CopiesResult.model_validate_json(args.output.read_text()), result)
+    from ..stages import write_model
+
+    write_model(args.output, result)
+    label = " (local drafts)" if result.is_local_draft else ""
+    print(f"{len(result.copies)} copies{label}, {len(result.failures)} failed -> {args.output}")
+    for failure in result.failures:
+        print(f"  clip {failure.clip_id}: {failure.reason}")
+    if result.tokens_in or result.tokens_out:
+        print(f"  tokens {result.tokens_in} in / {result.tokens_out} out, estimated ${result.cost_usd:.4f}")
+    return 0
