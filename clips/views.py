@@ -1,13 +1,25 @@
+"""Pages and htmx partials. Thin: permissions and forms here, rules in services/review/selectors."""
+
 import mimetypes
+import re
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_not_required
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from .models import Video
+from . import review, selectors, services
+from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
+from .models import Clip, Copy, StageRun, Video
+from .roles import can_approve, can_download, can_edit, is_admin
+
+# --- fetch-and-authorise helpers ----------------------------------------------------------
 
 
 def _get_video_for_user(request, video_id) -> Video:
@@ -17,26 +29,390 @@ def _get_video_for_user(request, video_id) -> Video:
     return video
 
 
+def _get_clip_for_user(request, clip_id) -> Clip:
+    clip = get_object_or_404(Clip.objects.select_related("video"), pk=clip_id)
+    if not request.user.has_perm("clips.view_clip"):
+        raise Http404
+    return clip
+
+
+def _may_manage(user, video: Video) -> bool:
+    """Cancel / retry processing: the video's owner or an admin."""
+    return video.owner_id == user.pk or user.has_perm("clips.change_video")
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+# --- videos ------------------------------------------------------------------------------
+
+
+@require_GET
 def video_list(request):
-    videos = Video.objects.select_related("owner").all()
-    return render(request, "clips/video_list.html", {"videos": videos})
+    videos = selectors.videos_for_list()
+    context = {"videos": videos, "form": VideoForm(), "processing": any(v.status in _ACTIVE for v in videos)}
+    if request.htmx and request.GET.get("part") == "rows":
+        return render(request, "clips/video_list.html#rows", context)
+    return render(request, "clips/video_list.html", context)
 
 
+_ACTIVE = (Video.Status.NEW, Video.Status.PROCESSING)
+
+
+@require_POST
+@permission_required("clips.add_video", raise_exception=True)
+def video_new(request):
+    form = VideoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        # htmx does not swap 4xx answers by default: the form comes back as 200 with its errors.
+        template = "clips/video_list.html#new_video" if request.htmx else "clips/video_list.html"
+        context = {"form": form, "videos": selectors.videos_for_list(), "show_form": True}
+        return render(request, template, context, status=200 if request.htmx else 400)
+    data = form.cleaned_data
+    video = services.video_create(
+        owner=request.user, source=Video.Source.UPLOAD if data["upload"] else Video.Source.URL,
+        upload=data["upload"] or None, url=data["url"] or "", **form.video_fields(),
+    )
+    messages.success(request, "Video added: processing has started.")
+    if request.htmx:
+        return HttpResponseClientRedirect(video.get_absolute_url())
+    return redirect(video)
+
+
+@require_POST
+@permission_required("clips.add_video", raise_exception=True)
+def sample_new(request):
+    video = review.sample_video_create(owner=request.user)
+    messages.success(request, "The sample talk is being made (about a minute), then it is processed like any video.")
+    return redirect(video)
+
+
+def _video_context(request, video: Video) -> dict:
+    runs = video.stage_runs_in_order()
+    active = video.status in _ACTIVE
+    return {
+        "video": video,
+        "runs": runs,
+        "active": active,
+        "preparing": video.status == Video.Status.NEW and not runs,
+        "may_manage": _may_manage(request.user, video),
+    }
+
+
+@require_GET
 def video_detail(request, video_id):
     video = _get_video_for_user(request, video_id)
-    return render(request, "clips/video_detail.html", {"video": video, "runs": video.stage_runs_in_order()})
+    context = _video_context(request, video)
+    transcript = getattr(video, "transcript", None) if hasattr(video, "transcript") else None
+    context.update({
+        "chapters": _chapters(transcript),
+        "transcript": transcript,
+        "media_file": selectors.media_file_of(video),
+        "clip_counts": {s: video.clips.filter(status=s).count() for s in Clip.Status.values},
+    })
+    return render(request, "clips/video_detail.html", context)
 
 
-def media(request, relpath):
-    """Media files for logged-in users who may view videos; never a public URL."""
-    if not request.user.has_perm("clips.view_video"):
-        raise Http404
+def _chapters(transcript) -> list[dict]:
+    """Transcript text split by topic: [{"start", "end", "title", "text"}]; one chapter without topics."""
+    if transcript is None or not transcript.words:
+        return []
+    words = transcript.words
+    topics = transcript.topics or [{"start": words[0]["start"], "end": words[-1]["end"], "title": ""}]
+    chapters = []
+    for number, topic in enumerate(topics, 1):
+        inside = [w["text"] for w in words if topic["start"] - 1e-6 <= w["start"] < topic["end"] - 1e-6]
+        if number == len(topics):  # the last chapter takes any trailing words
+            inside = [w["text"] for w in words if w["start"] >= topic["start"] - 1e-6]
+        title = topic.get("title") or (" ".join(inside[:6]) + ("…" if len(inside) > 6 else ""))
+        chapters.append({"start": topic["start"], "end": topic["end"], "title": title, "text": " ".join(inside)})
+    return chapters
+
+
+@require_GET
+def video_progress(request, video_id):
+    """The live stage list (polled by htmx while the video is processing)."""
+    video = _get_video_for_user(request, video_id)
+    if request.GET.get("was") == "active" and video.status not in _ACTIVE:
+        return HttpResponseClientRefresh()  # finished: reload once to show the transcript and clips
+    return render(request, "clips/video_detail.html#progress", _video_context(request, video))
+
+
+@require_POST
+def video_cancel(request, video_id):
+    video = _get_video_for_user(request, video_id)
+    _require(_may_manage(request.user, video))
+    services.video_cancel(video=video)
+    return _progress_or_redirect(request, video)
+
+
+@require_POST
+def stage_retry(request, run_id):
+    run = get_object_or_404(StageRun.objects.select_related("video"), pk=run_id)
+    video = _get_video_for_user(request, run.video_id)
+    _require(_may_manage(request.user, video))
+    if run.state not in (StageRun.State.FAILED, StageRun.State.CANCELLED):
+        messages.error(request, "Only a failed or cancelled stage can be retried.")
+    else:
+        services.stage_retry(run=run)
+    return _progress_or_redirect(request, video)
+
+
+def _progress_or_redirect(request, video):
+    if request.htmx:
+        video.refresh_from_db()
+        return render(request, "clips/video_detail.html#progress", _video_context(request, video))
+    return redirect(video)
+
+
+# --- clips -------------------------------------------------------------------------------
+
+
+def _card(request, clip: Clip, **extra) -> dict:
+    """What one clip card needs: the clip, its copy, its history, the caption rules."""
+    copy = Copy.objects.filter(clip=clip).select_related("edited_by").first()
+    return {
+        "clip": clip,
+        "copy": copy,
+        "history": selectors.copy_history(copy),
+        "char_limit": review.char_limit(),
+        "mandatory": review.mandatory_hashtags(),
+        "platform": settings.CLIPER["PLATFORM"],
+        **extra,
+    }
+
+
+@require_GET
+def clip_list(request, video_id):
+    video = _get_video_for_user(request, video_id)
+    _require(request.user.has_perm("clips.view_clip"))
+    filters = ClipFilterForm(request.GET or None)
+    clips = list(selectors.clips_for_review(video, **filters.filters()))
+    cards = [_card(request, clip) for clip in clips]
+    context = {"video": video, "cards": cards, "filters": filters if request.GET else ClipFilterForm(),
+               "total": video.clips.count(), "approved": video.clips.filter(status=Clip.Status.APPROVED).count(),
+               "char_limit": review.char_limit(), "mandatory": review.mandatory_hashtags()}
+    if request.htmx and request.htmx.target == "clip-grid":
+        return render(request, "clips/clip_list.html#grid", context)
+    return render(request, "clips/clip_list.html", context)
+
+
+def _render_card(request, clip, **extra):
+    clip.refresh_from_db()
+    return render(request, "clips/clip_list.html#clip_card", _card(request, clip, **extra))
+
+
+@require_POST
+def clip_review(request, clip_id):
+    clip = _get_clip_for_user(request, clip_id)
+    _require(can_approve(request.user))
+    approve = request.POST.get("decision") == "approve"
+    services.clip_review(clip=clip, user=request.user, approve=approve)
+    if request.htmx:
+        return _render_card(request, clip)
+    return redirect("clip_list", clip.video_id)
+
+
+@require_POST
+def clips_bulk_review(request, video_id):
+    video = _get_video_for_user(request, video_id)
+    _require(can_approve(request.user))
+    ids = [int(pk) for pk in request.POST.getlist("clip") if pk.isdigit()]
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "reject"):
+        return HttpResponse("Unknown decision", status=400)
+    count = review.clips_review_bulk(video=video, clip_ids=ids, user=request.user, approve=decision == "approve")
+    verb = "approved" if decision == "approve" else "rejected"
+    messages.success(request, f"{count} clip{'s' if count != 1 else ''} {verb}.")
+    return redirect(f"{_clip_list_url(video)}?{request.POST.get('query', '')}")
+
+
+def _clip_list_url(video):
+    from django.urls import reverse
+
+    return reverse("clip_list", args=[video.pk])
+
+
+@require_GET
+def copy_view(request, clip_id):
+    """The copy block of a card; `?after=N` polls until a version newer than N exists."""
+    clip = _get_clip_for_user(request, clip_id)
+    after = request.GET.get("after", "")
+    context = _card(request, clip)
+    if after.isdigit() and (context["copy"] is None or context["copy"].version <= int(after)):
+        context["waiting_after"] = int(after)
+    return render(request, "clips/clip_list.html#copy", context)
+
+
+@require_GET
+def copy_edit(request, clip_id):
+    clip = _get_clip_for_user(request, clip_id)
+    _require(can_edit(request.user))
+    context = _card(request, clip)
+    context["form"] = CopyForm.for_copy(context["copy"])
+    return render(request, "clips/clip_list.html#copy_form", context)
+
+
+@require_POST
+def copy_save(request, clip_id):
+    clip = _get_clip_for_user(request, clip_id)
+    _require(can_edit(request.user))
+    form = CopyForm(request.POST)
+    if not form.is_valid():
+        context = _card(request, clip, form=form)
+        return render(request, "clips/clip_list.html#copy_form", context)
+    result = review.copy_save(
+        clip=clip, user=request.user, text=form.cleaned_data["text"], hashtags=form.hashtag_list(),
+        base_version=form.cleaned_data["version"],
+    )
+    if result.saved:
+        context = _card(request, clip, saved=True)
+        return render(request, "clips/clip_list.html#copy", context)
+    for name, error in result.errors.items():
+        form.add_error(name, error)
+    context = _card(request, clip, form=form)
+    if result.conflict is not None:
+        # Keep what this person typed, but base the next save on the newer version so that
+        # saving again is a deliberate overwrite of the text now shown beside it.
+        data = request.POST.copy()
+        data["version"] = result.conflict.version
+        context["form"] = CopyForm(data)
+        context["form"].is_valid()
+        context["conflict"] = result.conflict
+        context["mine"] = {"text": form.cleaned_data["text"], "hashtags": form.hashtag_list()}
+    return render(request, "clips/clip_list.html#copy_form", context)
+
+
+@require_POST
+def copy_regenerate(request, clip_id):
+    clip = _get_clip_for_user(request, clip_id)
+    _require(can_edit(request.user))
+    copy = Copy.objects.filter(clip=clip).first()
+    services.copy_regenerate(clip=clip)
+    context = _card(request, clip, waiting_after=copy.version if copy else 0)
+    return render(request, "clips/clip_list.html#copy", context)
+
+
+@require_POST
+def clip_bounds(request, clip_id):
+    clip = _get_clip_for_user(request, clip_id)
+    _require(can_edit(request.user))
+    form = BoundsForm(request.POST, clip=clip)
+    if form.is_valid():
+        try:
+            services.clip_set_bounds(clip=clip, start_s=form.cleaned_data["start_s"], end_s=form.cleaned_data["end_s"])
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _render_card(request, clip, bounds_saved=True)
+    if not request.htmx:
+        messages.error(request, " ".join(form.errors.get("__all__", [])) or "Check the start and end.")
+        return redirect("clip_list", clip.video_id)
+    return _render_card(request, clip, bounds_form=form)
+
+
+@require_POST
+def clip_final(request, clip_id):
+    """Queues the full-quality render of one clip (progress shown by clip_final_status)."""
+    clip = _get_clip_for_user(request, clip_id)
+    _require(can_download(request.user))
+    services.clip_request_final(clip=clip)
+    clip.refresh_from_db()
+    return render(request, "clips/clip_list.html#final", _card(request, clip))
+
+
+@require_GET
+def clip_final_status(request, clip_id):
+    clip = _get_clip_for_user(request, clip_id)
+    return render(request, "clips/clip_list.html#final", _card(request, clip))
+
+
+@require_GET
+def clip_download(request, clip_id):
+    clip = _get_clip_for_user(request, clip_id)
+    _require(can_download(request.user))
+    if clip.final_state != Clip.FinalState.DONE or not clip.final:
+        raise Http404("The final render is not ready")
+    path = _media_path(clip.final)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"{clip.video}-clip{clip.index + 1}.mp4")
+
+
+@require_GET
+def video_download_approved(request, video_id):
+    video = _get_video_for_user(request, video_id)
+    _require(can_download(request.user))
+    if not video.clips.filter(status=Clip.Status.APPROVED).exists():
+        messages.error(request, "No approved clips to download yet.")
+        return redirect("clip_list", video.pk)
+    archive, filename = review.approved_zip(video=video)
+    return FileResponse(archive, as_attachment=True, filename=filename, content_type="application/zip")
+
+
+# --- admin dashboard -----------------------------------------------------------------------
+
+
+@require_GET
+def dashboard(request):
+    _require(is_admin(request.user))
+    return render(request, "clips/dashboard.html", selectors.dashboard_figures())
+
+
+# --- media -----------------------------------------------------------------------------------
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+def _media_path(relpath: str) -> Path:
     root = Path(settings.MEDIA_ROOT).resolve()
     path = (root / relpath).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise Http404
+    return path
+
+
+def media(request, relpath):
+    """Media files for logged-in users who may view videos; never a public URL. Answers byte
+    ranges so the browser's player can seek (chapters, keyboard) without fetching it all."""
+    if not request.user.has_perm("clips.view_video"):
+        raise Http404
+    path = _media_path(relpath)
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return FileResponse(path.open("rb"), content_type=content_type)
+    if content_type == "text/vtt" or path.suffix == ".vtt":
+        content_type = "text/vtt; charset=utf-8"
+    size = path.stat().st_size
+    match = _RANGE.match(request.headers.get("Range", "").strip())
+    if not match or not any(match.groups()):
+        response = FileResponse(path.open("rb"), content_type=content_type)
+        response["Accept-Ranges"] = "bytes"
+        return response
+    first, last = match.groups()
+    if first:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    else:  # "bytes=-N": the last N bytes
+        start, end = max(size - int(last), 0), size - 1
+    if start >= size or start > end:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    response = StreamingHttpResponse(_file_range(path, start, end), status=206, content_type=content_type)
+    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes"
+    return response
+
+
+def _file_range(path: Path, start: int, end: int, chunk_bytes: int = 256 * 1024):
+    with path.open("rb") as f:
+        f.seek(start)
+        left = end - start + 1
+        while left > 0:
+            data = f.read(min(chunk_bytes, left))
+            if not data:
+                break
+            left -= len(data)
+            yield data
 
 
 @login_not_required

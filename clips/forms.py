@@ -1,0 +1,101 @@
+"""Forms: the new-video options, caption edits, clip bounds and the clip filters."""
+
+from django import forms
+from django.conf import settings
+
+from .models import Clip, Copy, Video
+from .review import parse_hashtags
+
+LANGUAGES = [("", "Detect automatically"), ("en", "English"), ("es", "Spanish"), ("fr", "French"),
+             ("de", "German"), ("pt", "Portuguese"), ("it", "Italian"), ("nl", "Dutch")]
+PROVIDERS = [("", "Site default"), ("local", "Local draft (offline)"), ("gemini", "Gemini"),
+             ("openai", "OpenAI-compatible server")]
+
+
+class VideoForm(forms.ModelForm):
+    upload = forms.FileField(required=False, label="Video file")
+    url = forms.URLField(required=False, label="…or a video URL", assume_scheme="https")
+
+    class Meta:
+        model = Video
+        fields = ["title", "language", "clip_preset", "min_clip_s", "max_clip_s", "aspect", "subtitle_style",
+                  "copy_provider"]
+        labels = {"clip_preset": "Clip length", "min_clip_s": "Custom minimum (s)",
+                  "max_clip_s": "Custom maximum (s)", "aspect": "Aspect ratio", "copy_provider": "Copy writer"}
+        widgets = {"language": forms.Select(choices=LANGUAGES), "copy_provider": forms.Select(choices=PROVIDERS)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].widget.attrs["placeholder"] = "Optional: taken from the file or page"
+        for name in ("min_clip_s", "max_clip_s"):
+            self.fields[name].required = False
+
+    def clean(self):
+        data = super().clean()
+        upload, url = data.get("upload"), data.get("url")
+        if bool(upload) == bool(url):
+            raise forms.ValidationError("Choose a video file or give a URL (one of the two).")
+        if upload and upload.size > settings.CLIPER["MAX_UPLOAD_BYTES"]:
+            limit_gb = settings.CLIPER["MAX_UPLOAD_BYTES"] / 1024**3
+            self.add_error("upload", f"The file is larger than the {limit_gb:.1f} GB limit.")
+        if data.get("clip_preset") == Video.ClipPreset.CUSTOM:
+            low, high = data.get("min_clip_s"), data.get("max_clip_s")
+            if not low or not high or low < 5 or high <= low:
+                self.add_error("max_clip_s", "Give a minimum of at least 5 s and a larger maximum.")
+        else:
+            data["min_clip_s"], data["max_clip_s"] = Video.PRESET_BOUNDS_S.get(data.get("clip_preset"), (30, 90))
+        return data
+
+    def video_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class CopyForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, strip=True)
+    hashtags = forms.CharField(required=False, help_text="Separated by spaces")
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    @classmethod
+    def for_copy(cls, copy: Copy | None):
+        if copy is None:
+            return cls(initial={"text": "", "hashtags": "", "version": 1})
+        return cls(initial={"text": copy.text, "hashtags": " ".join(copy.hashtags), "version": copy.version})
+
+    def hashtag_list(self) -> list[str]:
+        return parse_hashtags(self.cleaned_data.get("hashtags", ""))
+
+
+class BoundsForm(forms.Form):
+    start_s = forms.FloatField(min_value=0, label="Start (s)")
+    end_s = forms.FloatField(min_value=0, label="End (s)")
+
+    def __init__(self, *args, clip: Clip | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clip = clip
+
+    def clean(self):
+        data = super().clean()
+        start_s, end_s = data.get("start_s"), data.get("end_s")
+        if start_s is not None and end_s is not None:
+            if end_s - start_s < 1:
+                raise forms.ValidationError("The end must be at least one second after the start.")
+            duration = self.clip.video.duration_s if self.clip else None
+            if duration and end_s > duration + 0.5:
+                self.add_error("end_s", f"The video is only {duration:.1f} s long.")
+        return data
+
+
+class ClipFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status"), *Clip.Status.choices], required=False)
+    style = forms.ChoiceField(choices=[("", "Any style"), *Copy.Style.choices], required=False)
+    min_score = forms.FloatField(required=False, min_value=0, max_value=100, label="Min. score (%)")
+    sort = forms.ChoiceField(choices=[("position", "In video order"), ("score", "Best score first"),
+                                      ("start", "Start time"), ("duration", "Shortest first")], required=False)
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        min_score = data.get("min_score")
+        return {"status": data.get("status") or "", "style": data.get("style") or "",
+                "min_score": min_score / 100 if min_score is not None else None, "sort": data.get("sort") or "position"}

@@ -1,0 +1,137 @@
+"""Non-trivial reads for the pages: list annotations, clip filters, dashboard figures."""
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from pipeline.stages import STAGES
+
+from .models import Clip, Copy, StageRun, Video
+
+CLIP_SORTS = {
+    "position": ("index",),
+    "score": ("-score", "index"),
+    "start": ("start_s",),
+    "duration": ("duration", "index"),
+}
+
+
+def videos_for_list():
+    """Videos with clip counts (all / approved / waiting for review) and the owner, newest first."""
+    return Video.objects.select_related("owner").annotate(
+        clip_count=Count("clips"),
+        approved_count=Count("clips", filter=Q(clips__status=Clip.Status.APPROVED)),
+        proposed_count=Count("clips", filter=Q(clips__status=Clip.Status.PROPOSED)),
+    )
+
+
+def clips_for_review(video: Video, *, status: str = "", style: str = "", min_score: float | None = None,
+                     sort: str = "position"):
+    """A video's clips with their copy, filtered by status, copy style and minimum score (0..1)."""
+    from django.db.models import ExpressionWrapper, F, FloatField
+
+    clips = video.clips.select_related("copy", "copy__edited_by", "reviewed_by").annotate(
+        duration=ExpressionWrapper(F("end_s") - F("start_s"), output_field=FloatField())
+    )
+    if status:
+        clips = clips.filter(status=status)
+    if style:
+        clips = clips.filter(copy__style=style)
+    if min_score is not None:
+        clips = clips.filter(score__gte=min_score)
+    return clips.order_by(*CLIP_SORTS.get(sort, CLIP_SORTS["position"]))
+
+
+def copy_history(copy: Copy | None, limit: int = 20):
+    if copy is None or copy.pk is None:
+        return []
+    return list(copy.edits.select_related("user")[:limit])
+
+
+def media_file_of(video: Video) -> str:
+    """The playable source video, relative to MEDIA_ROOT ('' before ingest made one)."""
+    from pipeline.stages import get_stage
+
+    try:
+        media = get_stage("ingest").load_output(video.workdir)
+    except ValueError:
+        media = None
+    if media is not None and (video.workdir / media.media_file).is_file():
+        return str((video.workdir / media.media_file).relative_to(Path(settings.MEDIA_ROOT)))
+    return video.original.name if video.original else ""
+
+
+@dataclass
+class StageTiming:
+    stage: str
+    label: str
+    runs: int
+    mean_s: float | None
+    max_s: float | None
+
+
+def dashboard_figures() -> dict:
+    """What the admin dashboard shows: queue, running and failed work, stage times, approvals, disk."""
+    from django_q.brokers import get_broker
+    from django_q.models import Failure
+
+    try:
+        queue_depth = get_broker().queue_size()
+    except Exception:  # a broker that is down must not take the dashboard with it
+        queue_depth = None
+    running = StageRun.objects.filter(state=StageRun.State.RUNNING).select_related("video")
+    queued = StageRun.objects.filter(state=StageRun.State.QUEUED).count()
+    failed = StageRun.objects.filter(state=StageRun.State.FAILED).select_related("video").order_by("-finished_at")[:20]
+    finals = Clip.objects.filter(final_state__in=[Clip.FinalState.QUEUED, Clip.FinalState.RENDERING]).count()
+    timings = []
+    done = StageRun.objects.filter(state=StageRun.State.DONE, started_at__isnull=False, finished_at__isnull=False)
+    durations: dict[str, list[float]] = {}
+    for stage, started, finished in done.values_list("stage", "started_at", "finished_at")[:5000]:
+        durations.setdefault(stage, []).append((finished - started).total_seconds())
+    for stage in STAGES:
+        values = durations.get(stage.name, [])
+        timings.append(StageTiming(stage.name, stage.label, len(values),
+                                   sum(values) / len(values) if values else None, max(values) if values else None))
+    approvals = videos_for_list().filter(clip_count__gt=0)[:50]
+    return {
+        "queue_depth": queue_depth,
+        "queued_stages": queued,
+        "running": list(running),
+        "final_renders": finals,
+        "failed": list(failed),
+        "task_failures": Failure.objects.count(),
+        "timings": timings,
+        "approvals": approvals,
+        "disk": disk_usage(),
+        "now": timezone.now(),
+    }
+
+
+@dataclass
+class DiskUsage:
+    media_bytes: int
+    free_bytes: int
+    total_bytes: int
+
+    @property
+    def used_fraction(self) -> float:
+        return 1 - self.free_bytes / self.total_bytes if self.total_bytes else 0.0
+
+
+def disk_usage() -> DiskUsage:
+    """Bytes under MEDIA_ROOT and the free/total space of the disk that holds it."""
+    root = Path(settings.MEDIA_ROOT)
+    media_bytes = 0
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                media_bytes += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    usage = shutil.disk_usage(root if root.exists() else settings.DATA_DIR)
+    return DiskUsage(media_bytes, usage.free, usage.total)
