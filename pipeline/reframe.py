@@ -35,7 +35,7 @@ SWITCH_BETTER_RATIO = 2.0  # another face must score this much higher ...
 SWITCH_BETTER_S = 2.0  # ... for this long before the crop switches to it
 EASE_TIME_S = 0.35  # spring smooth time of keep_in_frame moves
 CENTERED_SIGMA_S = 0.5
-CENTERED_DEADBAND_PX = 2.0
+CENTERED_DEADBAND = 0.02  # of the crop width: detection noise smaller than this never moves it
 
 
 @dataclass(frozen=True)
@@ -357,11 +357,12 @@ def _centered(times, starts, sizes, crop_len: int, source_len: int) -> np.ndarra
         kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
         padded = np.pad(wanted, radius, mode="edge")
         wanted = np.convolve(padded, kernel / kernel.sum(), mode="valid")
+    # Trail the wanted position by at most the dead band: still under noise, smooth in pans.
+    deadband_px = CENTERED_DEADBAND * crop_len
     held = np.empty_like(wanted)
     current = wanted[0]
     for i, value in enumerate(wanted):
-        if abs(value - current) >= CENTERED_DEADBAND_PX:
-            current = value
+        current = min(max(current, value - deadband_px), value + deadband_px)
         held[i] = current
     return _clamp_to_face(held, starts, sizes, crop_len, source_len)
 
