@@ -194,13 +194,15 @@ def sample_text() -> str | None:
 
 
 @transaction.atomic
-def sample_video_create(*, owner, clip_preset: str = "short") -> Video:
-    """A video row for the offline sample; the worker makes the file then starts the pipeline."""
+def sample_video_create(*, owner, clip_preset: str = "short", queue: bool = True) -> Video:
+    """A video row for the offline sample; with queue=True the worker makes the file then starts
+    the pipeline (otherwise call sample_video_make yourself)."""
     video = services.video_create(
         owner=owner, source=Video.Source.UPLOAD, start=False, title=SAMPLE_TITLE, language="en",
         clip_preset=clip_preset, copy_provider="local",
     )
-    transaction.on_commit(lambda: async_task("clips.review.sample_video_make", video.pk, task_name=f"sample{video.pk}"))
+    if queue:
+        transaction.on_commit(lambda: async_task("clips.review.sample_video_make", video.pk, task_name=f"sample{video.pk}"))
     return video
 
 

@@ -52,6 +52,8 @@ def _require(allowed: bool) -> None:
 @require_GET
 def video_list(request):
     videos = selectors.videos_for_list()
+    if not request.user.has_perm("clips.view_video"):
+        videos = videos.none()
     context = {"videos": videos, "form": VideoForm(), "processing": any(v.status in _ACTIVE for v in videos)}
     if request.htmx and request.GET.get("part") == "rows":
         return render(request, "clips/video_list.html#rows", context)

@@ -1,0 +1,131 @@
+"""Caption editing: inline form, rules (limit, mandatory hashtags), history, optimistic locking, CSRF."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from clips import review
+from clips.models import Copy, CopyEdit
+
+from .ui_support import make_processed_video
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def clip(editor, media_root):
+    return make_processed_video(editor, media_root).clips.get(index=0)
+
+
+def save(client, clip, text, hashtags, version):
+    return client.post(reverse("copy_save", args=[clip.pk]),
+                       {"text": text, "hashtags": hashtags, "version": version}, **HTMX)
+
+
+def test_edit_opens_the_form_with_the_current_text_and_a_counter(client, editor, clip):
+    client.force_login(editor)
+    page = client.get(reverse("copy_edit", args=[clip.pk]), **HTMX).content.decode()
+    assert "Caption for clip 1</textarea>" in page and 'value="#talk #clip1"' in page
+    assert 'name="version" value="1"' in page and 'data-limit="2200"' in page and "tiktok" in page
+
+
+def test_a_save_bumps_the_version_and_records_history(client, editor, clip):
+    client.force_login(editor)
+    response = save(client, clip, "  A better caption  ", "talk, #Coffee #coffee", 1)
+    page = response.content.decode()
+    assert "Caption saved (version 2)" in page and "A better caption" in page and "Edit history (1)" in page
+    copy = Copy.objects.get(clip=clip)
+    assert (copy.text, copy.hashtags, copy.version, copy.edited_by) == ("A better caption", ["#talk", "#Coffee"], 2, editor)
+    edit = CopyEdit.objects.get()
+    assert (edit.before_text, edit.after_text, edit.version, edit.user) == ("Caption for clip 1", "A better caption", 2, editor)
+    assert edit.before_hashtags == ["#talk", "#clip1"]
+    # the history is shown on the clip
+    grid = client.get(reverse("clip_list", args=[clip.video_id])).content.decode()
+    assert "<del>Caption for clip 1 #talk #clip1</del>" in grid and "edna" in grid
+
+
+def test_the_second_save_of_the_same_version_gets_a_conflict_with_both_texts(client, editor, django_user_model, clip):
+    from .conftest import make_user
+
+    other = make_user(django_user_model, "otto", "Editor")
+    first, second = Client(), Client()
+    first.force_login(editor)
+    second.force_login(other)
+    assert "Caption saved" in save(first, clip, "Edna's caption", "#talk", 1).content.decode()
+    page = save(second, clip, "Otto's caption", "#talk #otto", 1).content.decode()
+    assert "Someone else saved this caption" in page
+    assert "Edna&#x27;s caption" in page and "Otto&#x27;s caption</textarea>" in page  # both texts shown
+    assert 'name="version" value="2"' in page  # saving again is a deliberate overwrite
+    copy = Copy.objects.get(clip=clip)
+    assert copy.text == "Edna's caption" and copy.version == 2
+    assert "Caption saved (version 3)" in save(second, clip, "Otto's caption", "#talk #otto", 2).content.decode()
+    assert list(CopyEdit.objects.order_by("version").values_list("after_text", flat=True)) == ["Edna's caption", "Otto's caption"]
+
+
+def test_the_compare_and_set_lets_only_one_of_two_racing_saves_win(editor, clip):
+    a = review.copy_save(clip=clip, user=editor, text="one", hashtags=[], base_version=1)
+    b = review.copy_save(clip=clip, user=editor, text="two", hashtags=[], base_version=1)
+    assert a.saved and not b.saved and b.conflict.text == "one"
+    assert CopyEdit.objects.count() == 1
+
+
+def test_mandatory_hashtags_are_enforced_inline(client, editor, clip, settings):
+    settings.CLIPER = {**settings.CLIPER, "MANDATORY_HASHTAGS": ["#Brand", "CDMX"]}
+    client.force_login(editor)
+    page = save(client, clip, "New text", "#talk #brand", 1).content.decode()
+    assert "Mandatory hashtag missing: #CDMX" in page and 'aria-invalid="true"' in page
+    assert "New text</textarea>" in page  # what was typed stays
+    assert Copy.objects.get(clip=clip).version == 1
+    assert "Caption saved" in save(client, clip, "New text", "#talk #brand #cdmx", 1).content.decode()
+
+
+def test_the_platform_limit_counts_text_and_hashtags(client, editor, clip, settings):
+    settings.CLIPER = {**settings.CLIPER, "PLATFORM": "x"}
+    client.force_login(editor)
+    page = save(client, clip, "x" * 270, "#talk #long", 1).content.decode()
+    assert "283 characters with its hashtags; the x limit is 280" in page
+    assert "Caption saved" in save(client, clip, "x" * 267, "#talk #long", 1).content.decode()
+    assert "cannot be empty" in save(client, clip, "   ", "", 2).content.decode()
+
+
+def test_a_clip_whose_copy_failed_can_be_written_by_hand(client, editor, clip):
+    Copy.objects.filter(clip=clip).update(text="", hashtags=[], failure_reason="The model refused")
+    client.force_login(editor)
+    page = client.get(reverse("copy_view", args=[clip.pk]), **HTMX).content.decode()
+    assert "Copy could not be written: The model refused" in page
+    assert "Caption saved" in save(client, clip, "Hand written", "#talk", 1).content.decode()
+    assert Copy.objects.get(clip=clip).failure_reason == ""
+
+
+def test_only_editors_edit_and_regenerate(client, approver, nobody, clip):
+    client.force_login(approver)
+    assert client.get(reverse("copy_edit", args=[clip.pk])).status_code == 403
+    assert save(client, clip, "nope", "", 1).status_code == 403
+    assert client.post(reverse("copy_regenerate", args=[clip.pk])).status_code == 403
+    client.force_login(nobody)
+    assert client.get(reverse("copy_view", args=[clip.pk])).status_code == 404
+    assert Copy.objects.get(clip=clip).text == "Caption for clip 1"
+
+
+def test_regenerate_queues_a_task_and_polls_until_a_newer_version(client, editor, clip, django_capture_on_commit_callbacks):
+    client.force_login(editor)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        page = client.post(reverse("copy_regenerate", args=[clip.pk]), **HTMX).content.decode()
+    assert len(callbacks) == 1 and "Writing new copy" in page and "?after=1" in page
+    assert "Writing new copy" in client.get(reverse("copy_view", args=[clip.pk]) + "?after=1", **HTMX).content.decode()
+    Copy.objects.filter(clip=clip).update(text="Fresh copy", version=2)
+    page = client.get(reverse("copy_view", args=[clip.pk]) + "?after=1", **HTMX).content.decode()
+    assert "Fresh copy" in page and "every 2s" not in page
+
+
+def test_htmx_posts_need_the_csrf_token(editor, clip):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(editor)
+    page = client.get(reverse("clip_list", args=[clip.video_id])).content.decode()
+    token = page.split('"X-CSRFToken": "')[1].split('"')[0]  # what base.html hands htmx
+    data = {"text": "csrf", "hashtags": "", "version": 1}
+    url = reverse("copy_save", args=[clip.pk])
+    assert client.post(url, data, **HTMX).status_code == 403
+    assert Copy.objects.get(clip=clip).version == 1
+    response = client.post(url, data, HTTP_X_CSRFTOKEN=token, **HTMX)
+    assert response.status_code == 200 and Copy.objects.get(clip=clip).text == "csrf"
