@@ -1,6 +1,8 @@
 """Sentence embeddings from a local sentence-transformers directory, loaded once per process."""
 
+import hashlib
 import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -11,6 +13,9 @@ from .progress import Progress, no_progress
 _models: dict[str, object] = {}
 _lock = threading.Lock()
 BATCH_SENTENCES = 96  # per encode call: progress is reported between calls
+# Rerunning the clip stage with another duration range in the same worker reuses these.
+_recent: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+RECENT_KEPT = 4
 
 
 def load_model(configured: str = ""):
@@ -36,6 +41,14 @@ def embed_sentences(texts: list[str], configured: str = "", progress: Progress =
     dimension = _dimension(model)
     if not texts:
         return np.zeros((0, dimension), dtype=np.float32)
+    key = (str(embedding_model_dir(configured)), hashlib.sha256("\n".join(texts).encode()).hexdigest())
+    with _lock:
+        cached = _recent.get(key)
+        if cached is not None:
+            _recent.move_to_end(key)
+    if cached is not None:
+        progress(1.0, "Embeddings reused")
+        return cached.copy()
     # Longest first in one global order so batches hold similar lengths (less padding).
     order = np.argsort([-len(t) for t in texts], kind="stable")
     out = np.empty((len(texts), dimension), dtype=np.float32)
@@ -43,7 +56,11 @@ def embed_sentences(texts: list[str], configured: str = "", progress: Progress =
         chunk = order[lo : lo + BATCH_SENTENCES]
         out[chunk] = model.encode([texts[i] for i in chunk], batch_size=32, convert_to_numpy=True)
         progress(min(1.0, (lo + len(chunk)) / len(texts)), f"Embedded {lo + len(chunk)} of {len(texts)} sentences")
-    return out
+    with _lock:
+        _recent[key] = out
+        while len(_recent) > RECENT_KEPT:
+            _recent.popitem(last=False)
+    return out.copy()
 
 
 def _dimension(model) -> int:
