@@ -59,12 +59,15 @@ class Cue:
 
 
 def clip_words(words: list[Word], start_s: float, end_s: float) -> list[CueWord]:
-    """The words spoken within start_s..end_s (source seconds), with clip-relative times."""
+    """The words spoken within start_s..end_s (source seconds), with clip-relative times.
+
+    A word cut by a clip edge is kept when its middle is inside the clip.
+    """
     duration_s = end_s - start_s
     selected = []
     for word in words:
         text = " ".join(word.text.split())
-        if not text or word.end <= start_s or word.start >= end_s:
+        if not text or not start_s <= (word.start + word.end) / 2 < end_s:
             continue
         start = max(0.0, word.start - start_s)
         selected.append(CueWord(text, start, max(start, min(duration_s, word.end - start_s))))

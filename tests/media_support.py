@@ -53,8 +53,9 @@ def frame_at(path: Path, t: float) -> np.ndarray:
     streams = probe(path)["streams"]
     video = next(s for s in streams if s["codec_type"] == "video")
     width, height = int(video["width"]), int(video["height"])
+    seek = ["-ss", f"{t:.3f}"] if t > 0 else []  # -ss 0 on a JPEG decodes nothing
     raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-ss", f"{t:.3f}", "-i", f"file:{path}", "-frames:v", "1",
+        ["ffmpeg", "-v", "error", *seek, "-i", f"file:{path}", "-frames:v", "1",
          "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
         capture_output=True, check=True,
     ).stdout  # fmt: skip
