@@ -1,0 +1,299 @@
+"""Transcribe stage: words with start and end seconds, from audio.wav. Writes transcript.json.
+
+How it runs, and why (measured on 2 CPU cores, int8, see bench/transcribe.py and RESEARCH.md):
+
+- Recognition is WhisperX's backend, faster-whisper (CTranslate2), called directly with
+  `word_timestamps=True`. WhisperX's own batched pipeline returns segments without word times
+  and needs a wav2vec2 alignment model for them; its pyannote VAD costs ~5 s of loading and
+  ~1.2 GB more peak memory, and with alignment the run is slower, for no better word error
+  rate on our tests (faster-whisper 2.2 % vs WhisperX 3.8 % WER on espeak-ng speech). So the
+  default is faster-whisper's own word times (cross-attention + DTW, typically within
+  ~0.1-0.3 s, enough to cut clips and time captions).
+- When `align_model_dir` names a local wav2vec2 CTC model (Hugging Face layout, or one folder
+  per language code such as `en/`, `es/`), WhisperX alignment (`whisperx.align`) refines the
+  word times; words it cannot place (numbers, symbols) keep faster-whisper's times.
+- Silence and music: faster-whisper's Silero VAD (ONNX, ships in its wheel, offline) drops
+  non-speech before decoding, and `condition_on_previous_text=False` stops the repetition loops
+  Whisper falls into on noise; a track with no speech gives no words and Transcript.message.
+- Long audio is read from the WAV in chunks of about 10 minutes cut at the quietest 0.1 s near
+  each boundary: memory stays flat for a 10-hour file and progress arrives every few seconds.
+- Threads: CTranslate2 gets one thread per usable core (CLIPER_WHISPER_THREADS overrides), VAD
+  runs single-threaded, and torch (alignment only) is limited to one thread: oversubscribed
+  threads on 2 cores made VAD 7-13x slower.
+- Device: CUDA with float16 when CTranslate2 sees a GPU, else CPU with int8.
+"""
+
+import argparse
+import os
+import tempfile
+import threading
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from . import schemas, stages
+from .errors import InputError
+from .progress import Progress, no_progress
+
+SAMPLE_RATE_HZ = 16000
+CHUNK_S = 600.0  # audio handed to Whisper at once
+CUT_SEARCH_S = 30.0  # look this far back from a chunk boundary for the quietest spot
+NO_SPEECH_MESSAGE = "No speech found in the audio (silence or music only): nothing to transcribe."
+ENGLISH_ONLY_SUFFIX = ".en"
+
+_models: dict[tuple[str, str], object] = {}
+_models_lock = threading.Lock()
+
+
+def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> schemas.Transcript:
+    """Transcribe workdir's audio.wav (from media.json) into transcript.json."""
+    workdir = Path(workdir)
+    media = stages.get_stage("ingest").load_output(workdir)
+    if media is None:
+        raise InputError("The video has not been ingested yet (media.json is missing).")
+    transcript = transcribe(
+        workdir / media.audio_file,
+        model=options.whisper_model or "base",
+        language=options.language,
+        align_model_dir=options.align_model_dir,
+        progress=progress,
+    )
+    stages.write_model(stages.get_stage("transcribe").output_path(workdir), transcript)
+    return transcript
+
+
+def transcribe(
+    audio_path: Path,
+    *,
+    model: str = "base",
+    language: str | None = None,
+    align_model_dir: str = "",
+    progress: Progress = no_progress,
+) -> schemas.Transcript:
+    """Words with times (seconds from the start) of a 16 kHz mono WAV, or any media ffmpeg reads.
+
+    model: "base" (multilingual), "tiny.en" (fast, English only) or a CTranslate2 directory.
+    language: a Whisper language code ("en", "es", ...); None or "auto" detects it.
+    progress: gets the fraction of the audio's duration transcribed so far.
+    """
+    language = _check_language(language, model)
+    audio_path = Path(audio_path)
+    if not _is_pcm16_mono_16k(audio_path):
+        with tempfile.TemporaryDirectory(prefix="cliper-audio-") as tmp:
+            from .ingest import extract_audio
+
+            wav_path = Path(tmp) / "audio.wav"
+            extract_audio(audio_path, wav_path)
+            return transcribe(wav_path, model=model, language=language, align_model_dir=align_model_dir, progress=progress)
+
+    progress(0.0, f"Loading the Whisper {model} model")
+    whisper = load_model(model)
+    with wave.open(str(audio_path), "rb") as wav:
+        duration = wav.getnframes() / SAMPLE_RATE_HZ
+        words: list[schemas.Word] = []
+        detected = language
+        for offset_s, samples in _read_chunks(wav):
+            progress(offset_s / duration if duration else 0.0, f"Transcribing from {_clock(offset_s)}")
+            chunk_words, chunk_language = _transcribe_chunk(
+                whisper, samples, offset_s, duration, detected, align_model_dir, progress
+            )
+            words.extend(chunk_words)
+            if chunk_words and detected is None:
+                detected = chunk_language  # keep one language for the whole video
+    words = _tidy_times(words, duration)
+    progress(1.0, f"{len(words)} words")
+    return schemas.Transcript(
+        language=detected or "",
+        duration=round(duration, 3),
+        words=words,
+        model=model,
+        message="" if words else NO_SPEECH_MESSAGE,
+    )
+
+
+def load_model(name: str = "base"):
+    """The faster-whisper model `name`, loaded once per process and shared (thread-safe)."""
+    from . import assets
+
+    device, compute_type = _device()
+    key = (name, device)
+    with _models_lock:
+        if key not in _models:
+            from faster_whisper import WhisperModel
+
+            try:
+                model_dir = assets.whisper_model_dir(name)
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
+            if not (Path(model_dir) / "model.bin").is_file():
+                raise InputError(f"Whisper model {name!r} is not installed ({model_dir}); run scripts/setup.sh.")
+            _models[key] = WhisperModel(
+                str(model_dir), device=device, compute_type=compute_type, cpu_threads=_threads(), num_workers=1
+            )
+        return _models[key]
+
+
+def _transcribe_chunk(whisper, samples, offset_s, duration, language, align_model_dir, progress):
+    segments, info = whisper.transcribe(
+        samples,
+        language=language,
+        beam_size=1,
+        word_timestamps=True,
+        vad_filter=True,
+        condition_on_previous_text=False,
+        no_speech_threshold=0.6,
+        log_prob_threshold=-1.0,
+    )
+    words: list[schemas.Word] = []
+    texts = []
+    for segment in segments:
+        texts.append({"text": segment.text, "start": offset_s + segment.start, "end": offset_s + segment.end})
+        for word in segment.words or []:
+            text = word.word.strip()
+            if text:
+                words.append(schemas.Word(text=text, start=offset_s + word.start, end=offset_s + word.end))
+        done_s = offset_s + segment.end
+        progress(min(done_s / duration, 1.0) if duration else 0.0, f"Transcribed {_clock(done_s)} of {_clock(duration)}")
+    if words and align_model_dir:
+        words = _align(words, texts, samples, offset_s, info.language, align_model_dir)
+    return words, info.language
+
+
+def _align(words, segments, samples, offset_s, language, align_model_dir):
+    """Refine word times with WhisperX alignment; words it cannot place keep their times."""
+    model_dir = Path(align_model_dir)
+    if (model_dir / language).is_dir():
+        model_dir = model_dir / language
+    if not (model_dir / "config.json").is_file():
+        return words  # no alignment model for this language: faster-whisper times stand
+    import torch
+    import whisperx
+
+    torch.set_num_threads(1)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    key = ("align:" + str(model_dir), device)
+    with _models_lock:
+        if key not in _models:
+            _models[key] = whisperx.load_align_model(language, device, model_name=str(model_dir))
+    align_model, metadata = _models[key]
+    local = [{**s, "start": s["start"] - offset_s, "end": s["end"] - offset_s} for s in segments]
+    result = whisperx.align(local, align_model, metadata, samples, device, return_char_alignments=False)
+    aligned = [w for w in result.get("word_segments", []) if str(w.get("word", "")).strip()]
+    if len(aligned) != len(words):
+        return words  # tokenised differently: do not risk pairing the wrong words
+    refined = []
+    for word, match in zip(words, aligned):
+        if "start" in match and "end" in match:
+            word = word.model_copy(update={"start": offset_s + match["start"], "end": offset_s + match["end"]})
+        refined.append(word)
+    return refined
+
+
+def _tidy_times(words: list[schemas.Word], duration: float) -> list[schemas.Word]:
+    """Times inside 0..duration, starts never going backwards, end >= start (3 decimals)."""
+    tidy = []
+    last_start = 0.0
+    for word in words:
+        start = min(max(word.start, last_start, 0.0), duration)
+        end = min(max(word.end, start), duration)
+        tidy.append(schemas.Word(text=word.text, start=round(start, 3), end=round(end, 3)))
+        last_start = start
+    return tidy
+
+
+def _read_chunks(wav: wave.Wave_read):
+    """(offset_s, float32 samples) pieces of about CHUNK_S, each cut at the quietest 0.1 s."""
+    total = wav.getnframes()
+    chunk = int(CHUNK_S * SAMPLE_RATE_HZ)
+    start = 0
+    while start < total:
+        wav.setpos(start)
+        samples = np.frombuffer(wav.readframes(chunk), dtype="<i2").astype(np.float32) / 32768.0
+        if start + len(samples) < total:
+            cut = _quietest_cut(samples)
+            samples = samples[:cut]
+        yield start / SAMPLE_RATE_HZ, samples
+        start += len(samples)
+
+
+def _quietest_cut(samples: np.ndarray) -> int:
+    frame = SAMPLE_RATE_HZ // 10
+    search = int(CUT_SEARCH_S * SAMPLE_RATE_HZ) // frame * frame
+    tail = samples[len(samples) - search :]
+    energy = np.square(tail.reshape(-1, frame)).mean(axis=1)
+    return len(samples) - search + int(np.argmin(energy)) * frame + frame // 2
+
+
+def _check_language(language: str | None, model: str) -> str | None:
+    if language in (None, "", "auto"):
+        return None
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    language = language.strip().lower()
+    if language not in _LANGUAGE_CODES:
+        raise InputError(f"Unknown language code {language!r}: use a Whisper code such as en, es, fr, or auto.")
+    if model.endswith(ENGLISH_ONLY_SUFFIX) and language != "en":
+        raise InputError(f"The {model} model only understands English; choose the base model for {language!r}.")
+    return language
+
+
+def _is_pcm16_mono_16k(path: Path) -> bool:
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnchannels() == 1 and wav.getsampwidth() == 2 and wav.getframerate() == SAMPLE_RATE_HZ
+    except (wave.Error, EOFError, OSError):
+        return False
+
+
+def _device() -> tuple[str, str]:
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() > 0:
+        return "cuda", "float16"
+    return "cpu", "int8"
+
+
+def _threads() -> int:
+    if os.getenv("CLIPER_WHISPER_THREADS"):
+        return max(1, int(os.environ["CLIPER_WHISPER_THREADS"]))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+# ---- command line -------------------------------------------------------------------------
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("transcribe", help="transcribe a media file into words with times (JSON)")
+    p.add_argument("media", type=Path, help="video or audio file")
+    p.add_argument("-o", "--output", required=True, type=Path, help="transcript JSON to write")
+    p.add_argument("--model", default="base", help="base (multilingual), tiny.en (fast, English) or a directory")
+    p.add_argument("--language", default="auto", help="auto, en, es, ... (any Whisper language code)")
+    p.add_argument("--align-model-dir", default="", help="local wav2vec2 model for WhisperX alignment")
+    p.set_defaults(handler=_transcribe_command)
+
+
+def _transcribe_command(args: argparse.Namespace) -> int:
+    import sys
+
+    if not args.media.is_file():
+        raise InputError(f"File not found: {args.media}")
+
+    def show(fraction: float, message: str = "") -> None:
+        print(f"\r{100 * fraction:5.1f}% {message[:60]:<60}", end="", flush=True, file=sys.stderr)
+
+    transcript = transcribe(
+        args.media, model=args.model, language=args.language, align_model_dir=args.align_model_dir, progress=show
+    )
+    print(file=sys.stderr)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    stages.write_model(args.output, transcript)
+    if transcript.message:
+        print(transcript.message, file=sys.stderr)
+    print(args.output)
+    return 0
