@@ -199,7 +199,7 @@ def sample_video_create(*, owner, clip_preset: str = "short", queue: bool = True
     the pipeline (otherwise call sample_video_make yourself)."""
     video = services.video_create(
         owner=owner, source=Video.Source.UPLOAD, start=False, title=SAMPLE_TITLE, language="en",
-        clip_preset=clip_preset, copy_provider="local",
+        clip_preset=clip_preset, copy_provider="local", whisper_model=settings.CLIPER["WHISPER_MODEL"],
     )
     if queue:
         transaction.on_commit(lambda: async_task("clips.review.sample_video_make", video.pk, task_name=f"sample{video.pk}"))

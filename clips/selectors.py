@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from pipeline.stages import STAGES
 
-from .models import Clip, Copy, StageRun, Video
+from .models import Clip, Copy, CopyEdit, StageRun, Video
 
 CLIP_SORTS = {
     "position": ("index",),
@@ -35,7 +35,8 @@ def clips_for_review(video: Video, *, status: str = "", style: str = "", min_sco
     """A video's clips with their copy, filtered by status, copy style and minimum score (0..1)."""
     from django.db.models import ExpressionWrapper, F, FloatField
 
-    clips = video.clips.select_related("copy", "copy__edited_by", "reviewed_by").annotate(
+    edits = Prefetch("copy__edits", queryset=CopyEdit.objects.select_related("user"))
+    clips = video.clips.select_related("video", "copy", "reviewed_by").prefetch_related(edits).annotate(
         duration=ExpressionWrapper(F("end_s") - F("start_s"), output_field=FloatField())
     )
     if status:
@@ -47,9 +48,20 @@ def clips_for_review(video: Video, *, status: str = "", style: str = "", min_sco
     return clips.order_by(*CLIP_SORTS.get(sort, CLIP_SORTS["position"]))
 
 
-def copy_history(copy: Copy | None, limit: int = 20):
+def copy_of(clip: Clip) -> Copy | None:
+    """The clip's copy, or None when it has none yet (uses what select_related fetched)."""
+    try:
+        return clip.copy
+    except Copy.DoesNotExist:
+        return None
+
+
+def copy_history(copy: Copy | None, limit: int = 20) -> list:
+    """Newest edits first; uses prefetched edits when the copy came with them."""
     if copy is None or copy.pk is None:
         return []
+    if "edits" in getattr(copy, "_prefetched_objects_cache", {}):
+        return list(copy.edits.all())[:limit]
     return list(copy.edits.select_related("user")[:limit])
 
 

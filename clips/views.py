@@ -171,10 +171,14 @@ def _progress_or_redirect(request, video):
 
 # --- clips -------------------------------------------------------------------------------
 
+_FETCH = object()  # "look the copy up" (None means "there is none")
 
-def _card(request, clip: Clip, **extra) -> dict:
-    """What one clip card needs: the clip, its copy, its history, the caption rules."""
-    copy = Copy.objects.filter(clip=clip).select_related("edited_by").first()
+
+def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
+    """What one clip card needs: the clip, its copy, its history, the caption rules. Pass `copy`
+    when it was fetched with the clip (the grid does, with its edits prefetched)."""
+    if copy is _FETCH:
+        copy = Copy.objects.filter(clip=clip).first()
     return {
         "clip": clip,
         "copy": copy,
@@ -191,8 +195,8 @@ def clip_list(request, video_id):
     video = _get_video_for_user(request, video_id)
     _require(request.user.has_perm("clips.view_clip"))
     filters = ClipFilterForm(request.GET or None)
-    clips = list(selectors.clips_for_review(video, **filters.filters()))
-    cards = [_card(request, clip) for clip in clips]
+    clips = selectors.clips_for_review(video, **filters.filters())
+    cards = [_card(request, clip, copy=selectors.copy_of(clip)) for clip in clips]
     context = {"video": video, "cards": cards, "filters": filters if request.GET else ClipFilterForm(),
                "total": video.clips.count(), "approved": video.clips.filter(status=Clip.Status.APPROVED).count(),
                "char_limit": review.char_limit(), "mandatory": review.mandatory_hashtags()}

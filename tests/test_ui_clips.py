@@ -174,3 +174,13 @@ def test_media_answers_byte_ranges_for_seeking(client, editor, media_root):
     assert client.get(url, HTTP_RANGE=f"bytes={len(data)}-").status_code == 416
     vtt = client.get(reverse("media", args=[video.clips.get(index=0).subtitles_vtt]))
     assert vtt["Content-Type"].startswith("text/vtt")
+
+
+def test_the_grid_needs_a_fixed_number_of_queries_whatever_the_clip_count(client, editor, media_root,
+                                                                           django_assert_max_num_queries):
+    video = make_processed_video(editor, media_root, clips=8)
+    for clip in video.clips.all():
+        client.force_login(editor)
+        client.post(reverse("copy_save", args=[clip.pk]), {"text": "edited", "hashtags": "#talk", "version": 1})
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("clip_list", args=[video.pk])).status_code == 200
