@@ -12,7 +12,7 @@ from .progress import Progress, no_progress
 
 _models: dict[str, object] = {}
 _lock = threading.Lock()
-BATCH_SENTENCES = 96  # per encode call: progress is reported between calls
+BATCH_SENTENCES = 64  # per encode call: progress is reported between calls
 # Rerunning the clip stage with another duration range in the same worker reuses these.
 _recent: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 RECENT_KEPT = 4
