@@ -146,13 +146,17 @@ class _QuietLogger:
 def _refuse_playlist(info: dict) -> None:
     if info.get("_type") not in ("playlist", "multi_video"):
         return
-    count = info.get("playlist_count") or info.get("n_entries")
+    entries = info.get("entries")
+    count = info.get("playlist_count") or info.get("n_entries") or (len(entries) if isinstance(entries, list) else 0)
     title = info.get("title") or "untitled"
     size = f" of {count} videos" if count else ""
     links = []
     try:  # entries may be a lazy generator: take only the first few
-        for entry in itertools.islice(info.get("entries") or [], 3):
-            link = isinstance(entry, dict) and (entry.get("webpage_url") or entry.get("url"))
+        for entry in itertools.islice(entries or [], 3):
+            if not isinstance(entry, dict):
+                continue
+            formats = entry.get("formats") or [{}]
+            link = entry.get("webpage_url") or entry.get("url") or formats[0].get("url")
             if link:
                 links.append(str(link))
     except Exception:  # listing is a courtesy; the refusal stands without it
