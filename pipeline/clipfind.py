@@ -62,7 +62,10 @@ def find_clips(
     if len(sentences) < MIN_SENTENCES:
         context = build_context(sentences, np.zeros(0), None)
         clips = _fallback_clips(sentences, min_s, max_s)
-        note = f"Only {len(sentences)} sentences: too little text to find topics, so clips are sentence-aligned chunks."
+        note = (
+            f"Only {len(sentences)} sentences: too little text to find topics, "
+            "so clips are sentence-aligned chunks."
+        )
         return _result([Span(0, len(sentences), 0.0, end_s)], clips, sentences, context, end_s, note)
 
     from .embeddings import embed_sentences
@@ -75,7 +78,9 @@ def find_clips(
     boundaries, strengths = segment_topics(embeddings, starts[1:] - ends[:-1])
     topic_ends = np.r_[np.flatnonzero(boundaries), len(sentences) - 1]
     topic_firsts = np.r_[0, topic_ends[:-1] + 1]
-    topics = [Span(int(a), int(b) + 1, units[a].start_s, units[b].end_s) for a, b in zip(topic_firsts, topic_ends)]
+    topics = [
+        Span(int(a), int(b) + 1, units[a].start_s, units[b].end_s) for a, b in zip(topic_firsts, topic_ends)
+    ]
 
     progress(0.93, "Choosing clips")
     candidates = clipsai_clips(units, embeddings, min_s=min_s, max_s=max_s)
@@ -95,7 +100,6 @@ def check_durations(min_s: float, max_s: float) -> None:
 
 def _clips_from_strong_gaps(units: list[Span], strengths, boundaries, min_s, max_s) -> list[Span]:
     """From each topic start (and the video start), the fitting end at the strongest gap."""
-    n = len(units)
     firsts = np.r_[0, np.flatnonzero(boundaries) + 1]
     starts_s = np.array([u.start_s for u in units])
     ends_s = np.array([u.end_s for u in units])
@@ -143,9 +147,10 @@ def _result(topics, candidates, sentences, context, end_s, note) -> schemas.Clip
         )
         for score, reason, span in sorted(kept, key=lambda k: k[2].start_s)
     ]
+    # Chapters cover the whole media: each runs until the next one starts.
+    chapter_starts = [0.0] + [topic.start_s for topic in topics[1:]]
     chapters = [
-        schemas.Topic(start=0.0 if i == 0 else topic.start_s, end=topics[i + 1].start_s if i + 1 < len(topics) else end_s)
-        for i, topic in enumerate(topics)
+        schemas.Topic(start=start, end=end) for start, end in zip(chapter_starts, chapter_starts[1:] + [end_s])
     ]
     return schemas.ClipsResult(topics=chapters, clips=clips, note=note)
 
@@ -183,5 +188,6 @@ def _clips_command(args: argparse.Namespace) -> int:
         embedding_model=args.embedding_model,
     )
     write_model(args.output, result)
-    print(f"{len(result.topics)} topics, {len(result.clips)} clips -> {args.output}" + (f" ({result.note})" if result.note else ""))
+    note = f" ({result.note})" if result.note else ""
+    print(f"{len(result.topics)} topics, {len(result.clips)} clips -> {args.output}{note}")
     return 0

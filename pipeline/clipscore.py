@@ -42,7 +42,10 @@ class ScoringContext:
     words_per_s: float  # whole video
 
 
-def build_context(sentences: list[Sentence], strengths: np.ndarray, embeddings: np.ndarray | None) -> ScoringContext:
+def build_context(
+    sentences: list[Sentence], strengths: np.ndarray, embeddings: np.ndarray | None
+) -> ScoringContext:
+    """Per-transcript facts for score_clip; strengths: per gap (may be empty), embeddings: (N, E)."""
     word_counts = np.array([s.end_word - s.first_word for s in sentences])
     if len(strengths) and strengths.std() > 0:
         ranks = np.argsort(np.argsort(strengths))
@@ -52,7 +55,8 @@ def build_context(sentences: list[Sentence], strengths: np.ndarray, embeddings: 
     spoken_s = sum(s.end_s - s.start_s for s in sentences)
     if embeddings is not None:
         embeddings = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-9)
-    return ScoringContext(sentences, word_counts, percentiles, embeddings, word_counts.sum() / max(spoken_s, 1e-6))
+    words_per_s = word_counts.sum() / max(spoken_s, 1e-6)
+    return ScoringContext(sentences, word_counts, percentiles, embeddings, words_per_s)
 
 
 def score_clip(span: Span, ctx: ScoringContext) -> tuple[float, str]:

@@ -55,7 +55,8 @@ def embed_sentences(texts: list[str], configured: str = "", progress: Progress =
     for lo in range(0, len(texts), BATCH_SENTENCES):
         chunk = order[lo : lo + BATCH_SENTENCES]
         out[chunk] = model.encode([texts[i] for i in chunk], batch_size=32, convert_to_numpy=True)
-        progress(min(1.0, (lo + len(chunk)) / len(texts)), f"Embedded {lo + len(chunk)} of {len(texts)} sentences")
+        done = lo + len(chunk)
+        progress(done / len(texts), f"Embedded {done} of {len(texts)} sentences")
     with _lock:
         _recent[key] = out
         while len(_recent) > RECENT_KEPT:
