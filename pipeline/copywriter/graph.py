@@ -255,7 +255,7 @@ def _classify_with_llm(job: CopyJob, note) -> tuple[dict, dict]:
             continue
         for item in outcome.data.get("classifications", []):
             try:
-                clip_id, style = int(item["clip_id"]), item["style"]
+                clip_id, style = _as_clip_id(item["clip_id"]), item["style"]
                 confidence = min(max(float(item.get("confidence", 0.5)), 0.0), 1.0)
             except (KeyError, TypeError, ValueError):
                 continue
@@ -282,10 +282,19 @@ def _write_with_llm(job: CopyJob, style: CopyStyle, clip_ids: list[int], feedbac
             continue
         copies = outcome.data.get("copies")
         for item in copies if isinstance(copies, list) else []:
-            clip_id = item.get("clip_id") if isinstance(item, dict) else None
-            if isinstance(clip_id, int) and clip_id in batch and clip_id not in results:
+            clip_id = _as_clip_id(item.get("clip_id")) if isinstance(item, dict) else None
+            if clip_id in batch and clip_id not in results:
                 results[clip_id] = item
     return {"round_results": results, "tokens_in": tokens_in, "tokens_out": tokens_out}
+
+
+def _as_clip_id(value) -> int | None:
+    """Models sometimes quote numbers: 3, 3.0 and "3" are all clip 3."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def run_graph(job: CopyJob, progress: Progress) -> CopiesResult:

@@ -23,12 +23,15 @@ from . import keywords, prompts, rules
 STYLES: tuple[CopyStyle, ...] = ("viral", "educational", "storytelling")
 STYLE_EMOJI = {"viral": "🔥", "educational": "💡", "storytelling": "🎬"}
 SOFTMAX_TEMPERATURE = 0.05  # cosine gaps between styles are small; this spreads them to 0..1
+TOP_EXAMPLES = 2
+CUE_WEIGHT = 0.1  # cosine units for a cue in every sentence
 MAX_SENTENCES = 80  # per clip, bounds the embedding cost of very long clips
 TOPICAL_HASHTAGS = 3
 HOOK_SOFT_MAX_CHARS = 110
 _YOU = re.compile(r"\b(you|your|you're|tú|tu|te|usted|ustedes|vosotros)\b", re.IGNORECASE)
 
 _models: dict[str, object] = {}
+_examples: dict[tuple[str, str], dict[str, np.ndarray]] = {}
 _models_lock = threading.Lock()
 
 
@@ -48,7 +51,9 @@ def model_label(configured: str = "") -> str:
 
 
 def _embed(texts: list[str], configured: str) -> np.ndarray:
-    return embedder(configured).encode(texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=32)
+    return embedder(configured).encode(
+        texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=32, show_progress_bar=False
+    )
 
 
 @dataclass
@@ -77,21 +82,40 @@ def analyse(clips: dict[int, ClipProposal], embedding_model: str = "") -> dict[i
 def classify(
     analyses: dict[int, ClipAnalysis], language: str, embedding_model: str = ""
 ) -> dict[int, tuple[CopyStyle, float]]:
-    """Zero-shot style per clip: (style, confidence 0..1) by softmax over style similarities."""
-    examples = prompts.phrases(language)["style_descriptions"]
-    centroids = []
-    for style in STYLES:
-        mean = _embed(examples[style], embedding_model).mean(axis=0)
-        centroids.append(mean / np.linalg.norm(mean))
-    centroids = np.stack(centroids)
+    """Zero-shot style per clip: (style, confidence 0..1).
+
+    A style's similarity is the mean cosine of the clip to its TOP_EXAMPLES closest example
+    sentences (nearest examples beat a centroid: the styles are broad) plus CUE_WEIGHT x cue
+    phrases per sentence ("when I was", "why", "!"; prompts/phrases.*); softmax gives confidence.
+    """
+    examples = _style_examples(language, embedding_model)
+    cues = prompts.phrases(language)["style_cues"]
     styles = {}
     for clip_id, analysis in analyses.items():
-        similarity = centroids @ analysis.clip_vector
+        similarity = np.array(
+            [np.sort(examples[style] @ analysis.clip_vector)[-TOP_EXAMPLES:].mean() for style in STYLES]
+        )
+        similarity += CUE_WEIGHT * np.array([_cue_hits(analysis.sentences, cues[style]) for style in STYLES])
         weights = np.exp((similarity - similarity.max()) / SOFTMAX_TEMPERATURE)
         probabilities = weights / weights.sum()
         best = int(probabilities.argmax())
         styles[clip_id] = (STYLES[best], float(probabilities[best]))
     return styles
+
+
+def _cue_hits(sentences: list[str], cues: list[str]) -> float:
+    """Cue phrases per sentence (capped at 1): the embedding model is English-only, cues are not."""
+    text = " " + " ".join(sentences).lower() + " "
+    hits = sum(text.count(cue) if cue == "!" else len(re.findall(rf"\b{re.escape(cue)}\b", text)) for cue in cues)
+    return min(hits / len(sentences), 1.0)
+
+
+def _style_examples(language: str, embedding_model: str) -> dict[str, np.ndarray]:
+    key = (prompts.prompt_language(language), embedding_model)
+    if key not in _examples:
+        sentences = prompts.phrases(language)["style_descriptions"]
+        _examples[key] = {style: _embed(sentences[style], embedding_model) for style in STYLES}
+    return _examples[key]
 
 
 def pick_hook(analysis: ClipAnalysis) -> str:
