@@ -171,7 +171,8 @@ def _progress_or_redirect(request, video):
 
 # --- clips -------------------------------------------------------------------------------
 
-_FETCH = object()  # "look the copy up" (None means "there is none")
+_FETCH = object()
+REGENERATE_POLLS = 90  # every 2 s: the copy block stops waiting for new copy after 3 minutes  # "look the copy up" (None means "there is none")
 
 
 def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
@@ -245,10 +246,13 @@ def _clip_list_url(video):
 def copy_view(request, clip_id):
     """The copy block of a card; `?after=N` polls until a version newer than N exists."""
     clip = _get_clip_for_user(request, clip_id)
-    after = request.GET.get("after", "")
+    after, tries = request.GET.get("after", ""), request.GET.get("tries", "0")
     context = _card(request, clip)
     if after.isdigit() and (context["copy"] is None or context["copy"].version <= int(after)):
-        context["waiting_after"] = int(after)
+        if tries.isdigit() and int(tries) >= REGENERATE_POLLS:
+            context["regenerate_late"] = True
+        else:
+            context["waiting_after"], context["tries"] = int(after), int(tries) + 1 if tries.isdigit() else 1
     return render(request, "clips/clip_list.html#copy", context)
 
 

@@ -129,3 +129,14 @@ def test_htmx_posts_need_the_csrf_token(editor, clip):
     assert Copy.objects.get(clip=clip).version == 1
     response = client.post(url, data, HTTP_X_CSRFTOKEN=token, **HTMX)
     assert response.status_code == 200 and Copy.objects.get(clip=clip).text == "csrf"
+
+
+def test_waiting_for_regenerated_copy_gives_up_after_a_while(client, editor, clip):
+    from clips.views import REGENERATE_POLLS
+
+    client.force_login(editor)
+    url = reverse("copy_view", args=[clip.pk])
+    page = client.get(f"{url}?after=1&tries=3", **HTMX).content.decode()
+    assert "tries=4" in page
+    page = client.get(f"{url}?after=1&tries={REGENERATE_POLLS}", **HTMX).content.decode()
+    assert "No new copy yet" in page and "every 2s" not in page
