@@ -57,7 +57,7 @@ def lavfi_video(out_path: Path, *, seconds: float, audio: str | None = "sine=f=3
 
 
 def normalise(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split()
+    return re.sub(r"[^\w']+", " ", text.lower()).split()
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
