@@ -79,7 +79,8 @@ def _boundaries(span, ctx) -> float:
 
 
 def _completeness(span, ctx) -> float:
-    first_word = ctx.sentences[span.first].text.split()[0].strip("¿¡\"'“«,").lower()
+    opening = ctx.sentences[span.first].text.split()[:1] or [""]
+    first_word = opening[0].strip("¿¡\"'“«,").lower()
     ends_well = ctx.sentences[span.end - 1].text.rstrip("\"'”’»)").endswith((".", "!", "?", "…"))
     return (0.5 if ends_well else 0.0) + (0.15 if first_word in CONNECTIVES else 0.5)
 
