@@ -12,10 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from . import reframe, subtitles
 from .errors import Cancelled, InputError
 from .progress import Progress, no_progress, scaled
-from .schemas import PipelineOptions, RenderResult, RendersResult, Transcript, Word
+from .schemas import CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
 
 FINAL_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
 PREVIEW_SIZES = {"9:16": (540, 960), "1:1": (540, 540), "16:9": (960, 540)}
@@ -48,6 +50,7 @@ def render_clip(
     sample_every: int = 3,
     max_bytes: int = 0,
     base_dir: Path | None = None,
+    crop: CropPath | None = None,
     progress: Progress = no_progress,
 ) -> RenderResult:
     """Render source seconds `start_s`..`end_s` of `media_path` into `out_path` (H.264 + AAC MP4).
@@ -55,7 +58,8 @@ def render_clip(
     `words` (source-absolute times) are burned in with `subtitle_style` ("none" or no words: no
     subtitles) and also written as .srt and .vtt beside the video; a .jpg poster is written too.
     `max_bytes` > 0 caps the video file size. File names in the result are relative to
-    `base_dir` (default: out_path's folder). Raises InputError for problems with the input,
+    `base_dir` (default: out_path's folder). `crop` reuses a crop path computed earlier for the
+    same clip and aspect (reframe.crop_path), skipping the face analysis. Raises InputError for problems with the input,
     ffmpeg failures (with ffmpeg's message) and running out of space.
     """
     media_path, out_path = Path(media_path), Path(out_path)
@@ -71,10 +75,12 @@ def render_clip(
         raise InputError(f"The clip {start_s:.2f}-{end_s:.2f} s is empty or outside the media")
     duration_s = end_s - start_s
 
-    crop = reframe.crop_path(
-        media_path, start_s, end_s, aspect=aspect, strategy=strategy, sample_every=sample_every,
-        progress=scaled(progress, 0.0, 0.3),
-    )  # fmt: skip
+    expected_size = reframe.crop_size(video.width, video.height, aspect)
+    if crop is None or (crop.width, crop.height) != expected_size:
+        crop = reframe.crop_path(
+            media_path, start_s, end_s, aspect=aspect, strategy=strategy, sample_every=sample_every,
+            progress=scaled(progress, 0.0, 0.3),
+        )  # fmt: skip
     width, height = output_size(aspect, preview, crop.width, crop.height)
     cues = []
     if words and subtitle_style != "none":
@@ -246,7 +252,7 @@ def render_workdir_clip(
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
     File names in the result are relative to `workdir`.
     """
-    from .stages import get_stage
+    from .stages import get_stage, write_model
 
     workdir = Path(workdir)
     media = get_stage("ingest").load_output(workdir)
@@ -259,10 +265,31 @@ def render_workdir_clip(
     if words is None:
         transcript: Transcript | None = get_stage("transcribe").load_output(workdir)
         words = transcript.words if transcript else []
+    start_s = clip.start if start_s is None else start_s
+    end_s = clip.end if end_s is None else end_s
+    media_path = workdir / media.media_file
+    # The preview's face analysis is kept, so the final render on approval does not redo it.
+    cache_path = clip_render_path(workdir, clip_id, True).with_name(f"clip_{clip_id}_crop.json")
+    cache_key = f"{start_s:.3f}-{end_s:.3f}-{options.aspect}-{options.strategy}-{options.face_sample_every}"
+    crop = None
+    if cache_path.exists():
+        try:
+            cached = _CachedCrop.model_validate_json(cache_path.read_text())
+            crop = cached.crop if cached.key == cache_key else None
+        except ValueError:
+            crop = None
+    if crop is None:
+        clip_path = clip_render_path(workdir, clip_id, preview)
+        clip_path.parent.mkdir(parents=True, exist_ok=True)
+        crop = reframe.crop_path(
+            media_path, start_s, end_s, aspect=options.aspect, strategy=options.strategy,
+            sample_every=options.face_sample_every, progress=scaled(progress, 0.0, 0.3),
+        )  # fmt: skip
+        write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))
     return render_clip(
-        workdir / media.media_file,
-        clip.start if start_s is None else start_s,
-        clip.end if end_s is None else end_s,
+        media_path,
+        start_s,
+        end_s,
         clip_render_path(workdir, clip_id, preview),
         clip_id=clip_id,
         words=words if options.subtitle_style != "none" else None,
@@ -273,8 +300,14 @@ def render_workdir_clip(
         sample_every=options.face_sample_every,
         max_bytes=options.render_max_bytes,
         base_dir=workdir,
+        crop=crop,
         progress=progress,
     )
+
+
+class _CachedCrop(BaseModel):
+    key: str  # clip times, aspect, strategy and sampling the path was computed for
+    crop: CropPath
 
 
 def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersResult:

@@ -150,6 +150,11 @@ def test_the_render_stage_renders_a_preview_per_clip_and_records_failures(source
     assert saved[0]["srt_file"] == "renders/clip_0_preview.srt" and (workdir / saved[0]["poster_file"]).exists()
     assert saved[1]["video_file"] == "" and saved[1]["warning"].startswith("Render failed")
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert (workdir / "renders" / "clip_0_crop.json").exists()  # kept for the final render
+
+    final = render.render_workdir_clip(workdir, 0, PipelineOptions(), preview=False)
+    assert (final.video_file, final.width, final.height, final.preview) == ("renders/clip_0_final.mp4", 1080, 1920, False)
+    assert (workdir / final.vtt_file).read_text().startswith("WEBVTT")
 
 
 def test_the_render_stage_fails_when_every_clip_fails(source, tmp_path):

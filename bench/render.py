@@ -1,0 +1,96 @@
+"""Reframing and rendering speed on a 60 s 1080p30 talking-head source.
+
+    .venv/bin/python bench/render.py [--seconds 60] [--keep DIR]
+
+Prints the real-time factor (processing seconds / media seconds) of face analysis, preview
+render and final render, and each phase's peak RSS (this process and its ffmpeg children).
+Each phase runs in its own Python process so peaks do not mix. Targets on 2 cores:
+analysis <= 0.15, preview <= 0.25, final <= 0.8.
+"""
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_DIR))
+
+
+def make_source(path: Path, seconds: float) -> None:
+    from pipeline.sample import Placement, Shot, compose_face_video, speak
+
+    text = " ".join(["Coffee beans are roasted seeds of a cherry that grows in the tropics."] * 40)
+    wav = speak(text, path.with_suffix(".wav"))
+    scale = 1.0 * 1080 / 300 * 0.8  # head photo 864 px tall: face ~300 px, like a presenter
+    width = 300 * scale
+    shots = [
+        Shot(seconds * 0.45, "0x2f5d50", (Placement(200, 100, 1920 - width - 200, 100, scale),)),
+        Shot(seconds * 0.30, "0x3b3f7a", (Placement(1920 - width - 300, 60, scale=scale * 1.2),)),
+        Shot(seconds * 0.25, "0x6b4a2e", (Placement(600, 120, 300, 120, scale),)),
+    ]
+    compose_face_video(path, shots, width=1920, height=1080, fps=30, audio_path=wav, crf=20)
+
+
+def phase(name: str, source: Path, seconds: float, out_dir: Path) -> dict:
+    from pipeline.reframe import crop_path
+    from pipeline.render import render_clip
+    from pipeline.schemas import Word
+
+    words = [Word(text=f"word{i}", start=i * 0.4, end=i * 0.4 + 0.3) for i in range(int(seconds / 0.4))]
+    started = time.perf_counter()
+    if name == "analysis":
+        path = crop_path(source, 0, seconds)
+        detail = f"{path.frames_analysed} frames analysed, faces in {path.faces_seen}, cuts {path.cuts}"
+    else:
+        result = render_clip(source, 0, seconds, out_dir / f"{name}.mp4", words=words, preview=name == "preview")
+        size_mb = (out_dir / result.video_file).stat().st_size / 1e6
+        detail = f"{result.width}x{result.height}, {size_mb:.1f} MB"
+    elapsed = time.perf_counter() - started
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    rss_mb = max(own.ru_maxrss, children.ru_maxrss) / 1024
+    cpu_s = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return {
+        "phase": name, "seconds": elapsed, "rtf": elapsed / seconds, "cpu_rtf": cpu_s / seconds,
+        "peak_rss_mb": rss_mb, "detail": detail,
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--keep", type=Path, help="keep the source and outputs in this folder")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        print(json.dumps(phase(args.phase, args.dir / "source.mp4", args.seconds, args.dir)))
+        return
+    with tempfile.TemporaryDirectory(prefix="cliper-bench-") as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        source = folder / "source.mp4"
+        if not source.exists():
+            started = time.perf_counter()
+            make_source(source, args.seconds)
+            print(f"source: {args.seconds:.0f} s 1920x1080 30 fps made in {time.perf_counter() - started:.1f} s")
+        load = open("/proc/loadavg").read().split()[:3]
+        print(f"load average before: {' '.join(load)}")
+        for name in ("analysis", "preview", "final"):
+            cmd = [sys.executable, __file__, "--phase", name, "--dir", str(folder), "--seconds", str(args.seconds)]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            figures = json.loads(out.strip().splitlines()[-1])
+            print(
+                f"{name:9s} RTF {figures['rtf']:.3f} ({figures['seconds']:.1f} s, CPU {figures['cpu_rtf']:.3f})  "
+                f"peak RSS {figures['peak_rss_mb']:.0f} MB  {figures['detail']}"
+            )
+        print("preview and final include their own face analysis; CPU = (user+sys, all threads) / media s,")
+        print("which is about 2x the wall-clock RTF a quiet 2-core machine would show")
+
+
+if __name__ == "__main__":
+    main()
