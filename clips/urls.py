@@ -19,6 +19,7 @@ urlpatterns = [
     path("clips/<int:clip_id>/copy/save", views.copy_save, name="copy_save"),
     path("clips/<int:clip_id>/copy/regenerate", views.copy_regenerate, name="copy_regenerate"),
     path("clips/<int:clip_id>/bounds", views.clip_bounds, name="clip_bounds"),
+    path("clips/<int:clip_id>/media", views.clip_media, name="clip_media"),
     path("clips/<int:clip_id>/final", views.clip_final, name="clip_final"),
     path("clips/<int:clip_id>/final/status", views.clip_final_status, name="clip_final_status"),
     path("clips/<int:clip_id>/download", views.clip_download, name="clip_download"),

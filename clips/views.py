@@ -2,6 +2,7 @@
 
 import mimetypes
 import re
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -172,7 +173,7 @@ def _progress_or_redirect(request, video):
 # --- clips -------------------------------------------------------------------------------
 
 _FETCH = object()
-REGENERATE_POLLS = 90  # every 2 s: the copy block stops waiting for new copy after 3 minutes  # "look the copy up" (None means "there is none")
+REGENERATE_POLLS = 90  # the copy block (every 2 s) and the player (every 3 s) stop waiting after that  # "look the copy up" (None means "there is none")
 
 
 def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
@@ -316,11 +317,28 @@ def clip_bounds(request, clip_id):
         except ValueError as exc:
             form.add_error(None, str(exc))
         else:
-            return _render_card(request, clip, bounds_saved=True)
+            return _render_card(request, clip, bounds_saved=True, rerender_since=int(time.time()))
     if not request.htmx:
         messages.error(request, " ".join(form.errors.get("__all__", [])) or "Check the start and end.")
         return redirect("clip_list", clip.video_id)
     return _render_card(request, clip, bounds_form=form)
+
+
+@require_GET
+def clip_media(request, clip_id):
+    """The player of a card; `?since=EPOCH_S` polls until a preview newer than that exists."""
+    clip = _get_clip_for_user(request, clip_id)
+    since, tries = request.GET.get("since", ""), request.GET.get("tries", "0")
+    context = {"clip": clip}
+    try:
+        mtime = (Path(settings.MEDIA_ROOT) / clip.preview).stat().st_mtime if clip.preview else 0
+    except OSError:
+        mtime = 0
+    context["preview_version"] = int(mtime)
+    waiting = since.isdigit() and mtime <= int(since) and not clip.render_warning
+    if waiting and tries.isdigit() and int(tries) < REGENERATE_POLLS:
+        context["rerender_since"], context["tries"] = int(since), int(tries) + 1
+    return render(request, "clips/clip_list.html#clip_media", context)
 
 
 @require_POST
