@@ -11,7 +11,8 @@ loads only clip/clipfinder.py and clip/texttiler.py with their own imports, repl
 - `psutil` and `pynvml`, imported at the top of clipsai/utils/pytorch.py but used only to
   pick a GPU, which device="cpu" skips,
 - ClipFinder's TextEmbedder (hard-coded to download all-roberta-large-v1) with one that
-  encodes with the same local model we use.
+  returns our embeddings of the same sentences from the same local model: both sides get
+  identical input, so any difference comes from the algorithm.
 Everything is put back in sys.modules afterwards.
 """
 
@@ -62,9 +63,9 @@ def clipsai_modules():
             del sys.modules[name]
         sys.modules.update(saved)
 
-    class LocalEmbedder:
+    class LocalEmbedder:  # same local model, same vectors as ours (and encoded only once)
         def embed_sentences(self, sentences):
-            return torch.tensor(load_model().encode(sentences))
+            return torch.tensor(embed_sentences(list(sentences)))
 
     clipfinder.TextEmbedder = LocalEmbedder
     return clipfinder, texttiler, torch
