@@ -1,6 +1,7 @@
 """Copies a finished stage's output file into the database. Each import replaces what the
 stage wrote before, so rerunning a stage never duplicates clips or copies."""
 
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -78,7 +79,7 @@ def import_copy(video, result: schemas.CopiesResult, *, only_clip_ids=None):
         _save_copy(clip, failure_reason=failure.reason, **common)
     video.llm_tokens_in += result.tokens_in
     video.llm_tokens_out += result.tokens_out
-    video.llm_cost_usd += round(result.cost_usd, 5)
+    video.llm_cost_usd += Decimal(str(round(result.cost_usd, 5)))
     video.save(update_fields=["llm_tokens_in", "llm_tokens_out", "llm_cost_usd"])
 
 
