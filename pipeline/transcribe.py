@@ -70,12 +70,15 @@ def transcribe(
     language: str | None = None,
     align_model_dir: str = "",
     progress: Progress = no_progress,
+    beam_size: int = 1,
 ) -> schemas.Transcript:
     """Words with times (seconds from the start) of a 16 kHz mono WAV, or any media ffmpeg reads.
 
     model: "base" (multilingual), "tiny.en" (fast, English only) or a CTranslate2 directory.
     language: a Whisper language code ("en", "es", ...); None or "auto" detects it.
+    align_model_dir: optional local wav2vec2 model(s) for WhisperX alignment (see module doc).
     progress: gets the fraction of the audio's duration transcribed so far.
+    beam_size: 1 = greedy decoding (default: see module doc), 5 = Whisper's usual beam.
     """
     language = _check_language(language, model)
     audio_path = Path(audio_path)
@@ -85,7 +88,14 @@ def transcribe(
 
             wav_path = Path(tmp) / "audio.wav"
             extract_audio(audio_path, wav_path)
-            return transcribe(wav_path, model=model, language=language, align_model_dir=align_model_dir, progress=progress)
+            return transcribe(
+                wav_path,
+                model=model,
+                language=language,
+                align_model_dir=align_model_dir,
+                progress=progress,
+                beam_size=beam_size,
+            )
 
     progress(0.0, f"Loading the Whisper {model} model")
     whisper = load_model(model)
@@ -96,7 +106,7 @@ def transcribe(
         for offset_s, samples in _read_chunks(wav):
             progress(offset_s / duration if duration else 0.0, f"Transcribing from {_clock(offset_s)}")
             chunk_words, chunk_language = _transcribe_chunk(
-                whisper, samples, offset_s, duration, detected, align_model_dir, progress
+                whisper, samples, offset_s, duration, detected, align_model_dir, progress, beam_size
             )
             words.extend(chunk_words)
             if chunk_words and detected is None:
@@ -134,11 +144,11 @@ def load_model(name: str = "base"):
         return _models[key]
 
 
-def _transcribe_chunk(whisper, samples, offset_s, duration, language, align_model_dir, progress):
+def _transcribe_chunk(whisper, samples, offset_s, duration, language, align_model_dir, progress, beam_size):
     segments, info = whisper.transcribe(
         samples,
         language=language,
-        beam_size=1,
+        beam_size=beam_size,
         word_timestamps=True,
         vad_filter=True,
         condition_on_previous_text=False,
@@ -170,6 +180,7 @@ def _align(words, segments, samples, offset_s, language, align_model_dir):
     import torch
     import whisperx
 
+    _offline_sentence_splitter()
     torch.set_num_threads(1)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     key = ("align:" + str(model_dir), device)
@@ -188,6 +199,20 @@ def _align(words, segments, samples, offset_s, language, align_model_dir):
             word = word.model_copy(update={"start": offset_s + match["start"], "end": offset_s + match["end"]})
         refined.append(word)
     return refined
+
+
+def _offline_sentence_splitter() -> None:
+    """whisperx.align splits sentences with nltk's punkt data, which cannot be downloaded here.
+    We only use its word times, so nltk's untrained Punkt tokenizer is good enough."""
+    import nltk
+    import whisperx.alignment
+
+    try:
+        nltk.data.find("tokenizers/punkt_tab/english/")
+    except LookupError:
+        from nltk.tokenize.punkt import PunktSentenceTokenizer
+
+        whisperx.alignment.nltk_load = lambda *args, **kwargs: PunktSentenceTokenizer()
 
 
 def _tidy_times(words: list[schemas.Word], duration: float) -> list[schemas.Word]:

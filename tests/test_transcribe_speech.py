@@ -9,7 +9,7 @@ import pytest
 
 from pipeline import ingest, schemas, stages, transcribe
 from pipeline.errors import Cancelled, InputError
-from tests.ingest_support import SPEECH_TEXT, run, speak, video_with_audio, word_error_rate
+from tests.ingest_support import SPEECH_TEXT, random_wav2vec2_dir, run, speak, video_with_audio, word_error_rate
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 LEAD_SILENCE_S = 3.0
@@ -155,3 +155,14 @@ def test_unknown_languages_and_english_only_models_are_refused(english_wav):
         transcribe.transcribe(english_wav, model="tiny.en", language="es")
     with pytest.raises(InputError, match="Unknown Whisper model"):
         transcribe.transcribe(english_wav, model="huge-v9")
+
+
+@pytest.mark.slow
+def test_a_local_alignment_model_refines_word_times(english_wav, tmp_path):
+    plain = transcribe.transcribe(english_wav, model="tiny.en", align_model_dir=str(tmp_path / "none"))
+    models = tmp_path / "align"
+    random_wav2vec2_dir(models / "en")  # one folder per language code
+    aligned = transcribe.transcribe(english_wav, model="tiny.en", align_model_dir=str(models))
+    assert [w.text for w in aligned.words] == [w.text for w in plain.words]
+    check_times(aligned)
+    assert any(a.start != p.start for a, p in zip(aligned.words, plain.words))  # WhisperX's times were used
