@@ -27,6 +27,7 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
     """Fetch or take options.source, probe it, extract audio.wav and write media.json."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(workdir)
     source = options.source.strip()
     if not source:
         raise InputError("No video given: upload a file or paste a link.")
@@ -170,6 +171,13 @@ def _copy_with_progress(src: Path, dest: Path, progress: Progress, block_bytes: 
             fout.write(block)
             done += len(block)
             progress(done / total, f"Copying {human_bytes(done)} of {human_bytes(total)}")
+
+
+def _remove_leftovers(workdir: Path) -> None:
+    # Temporary files of an earlier run that was killed before it could clean up.
+    for pattern in (".fetch-*", f".{SOURCE_STEM}.*.part", ".audio.*.wav"):
+        for old in workdir.glob(pattern):
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
 def _remove_stale_sources(workdir: Path, keep: Path) -> None:

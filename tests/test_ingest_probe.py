@@ -58,12 +58,16 @@ def test_a_file_already_in_the_workdir_is_used_in_place(good_video, tmp_path):
     assert not list((tmp_path / "work").glob("source.*"))
 
 
-def test_rerunning_replaces_the_outputs(good_video, tmp_path):
+def test_rerunning_replaces_the_outputs_and_clears_a_killed_run(good_video, tmp_path):
     workdir = tmp_path / "work"
     webm = tmp_path / "talk.mkv"
     run(["ffmpeg", "-v", "error", "-i", str(good_video), "-c", "copy", str(webm)])
     ingest_file(webm, workdir)
     assert (workdir / "source.mkv").is_file()
+    (workdir / ".fetch-x1").mkdir()  # what a killed run leaves behind
+    (workdir / ".fetch-x1" / "media.mp4.part").write_bytes(b"partial")
+    (workdir / ".source.mp4.part").write_bytes(b"partial")
+    (workdir / ".audio.abc.wav").write_bytes(b"partial")
     info = ingest_file(good_video, workdir)
     assert sorted(p.name for p in workdir.iterdir()) == ["audio.wav", "media.json", "source.mp4"]
     assert json.loads((workdir / "media.json").read_text())["media_file"] == info.media_file
