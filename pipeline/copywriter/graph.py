@@ -64,10 +64,10 @@ class CopyJob:
     def is_local(self) -> bool:
         return self.client is None
 
-    def local_analyses(self) -> dict[int, local.ClipAnalysis]:
+    def local_analyses(self, on_progress=None) -> dict[int, local.ClipAnalysis]:
         missing = {clip_id: clip for clip_id, clip in self.clips.items() if clip_id not in self.analyses}
         if missing:
-            self.analyses.update(local.analyse(missing, self.options.embedding_model))
+            self.analyses.update(local.analyse(missing, self.options.embedding_model, on_progress))
         return self.analyses
 
 
@@ -76,17 +76,21 @@ def build_graph(job: CopyJob):
     from langgraph.config import get_stream_writer
     from langgraph.graph import END, START, StateGraph
 
-    def note(message: str) -> None:
-        get_stream_writer()({"note": message})
+    def note(message: str, fraction: float | None = None) -> None:
+        get_stream_writer()({"note": message, "fraction": fraction})
+
+    def embedding_progress(done: int, total: int) -> None:
+        note(f"Reading the clips: {done}/{total} sentences and keywords", NODE_PROGRESS["classify"] * done / total)
 
     def classify(state: CopyState) -> dict:
         if job.is_local:
-            return {"styles": local.classify(job.local_analyses(), job.language, job.options.embedding_model)}
+            analyses = job.local_analyses(embedding_progress)
+            return {"styles": local.classify(analyses, job.language, job.options.embedding_model)}
         styles, update = _classify_with_llm(job, note)
         missing = [clip_id for clip_id in job.clips if clip_id not in styles]
         if missing:  # the model failed or skipped clips: zero-shot for those
             note(f"Classifying {len(missing)} clips locally")
-            fallback = local.classify(job.local_analyses(), job.language, job.options.embedding_model)
+            fallback = local.classify(job.local_analyses(embedding_progress), job.language, job.options.embedding_model)
             styles.update({clip_id: fallback[clip_id] for clip_id in missing})
         return {"styles": styles, **update}
 
@@ -113,7 +117,6 @@ def build_graph(job: CopyJob):
                         language=job.language,
                         mandatory_hashtags=job.options.mandatory_hashtags,
                         max_chars=job.max_chars,
-                        embedding_model=job.options.embedding_model,
                     )
                     for clip_id in clip_ids
                 }
@@ -285,6 +288,8 @@ def _write_with_llm(job: CopyJob, style: CopyStyle, clip_ids: list[int], feedbac
             clip_id = _as_clip_id(item.get("clip_id")) if isinstance(item, dict) else None
             if clip_id in batch and clip_id not in results:
                 results[clip_id] = item
+        if len(clip_ids) > BATCH_SIZE:
+            note(f"{style.capitalize()} copy: {min(start + BATCH_SIZE, len(clip_ids))} of {len(clip_ids)} clips")
     return {"round_results": results, "tokens_in": tokens_in, "tokens_out": tokens_out}
 
 
@@ -305,7 +310,9 @@ def run_graph(job: CopyJob, progress: Progress) -> CopiesResult:
     result = None
     for mode, chunk in graph.stream({}, stream_mode=["updates", "custom"]):
         if mode == "custom":
-            progress(last, chunk.get("note", message))
+            if chunk.get("fraction") is not None and attempt == 1:
+                last = max(last, chunk["fraction"])
+            progress(last, chunk.get("note") or message)
             continue
         for node, update in chunk.items():
             update = update or {}

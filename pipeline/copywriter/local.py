@@ -25,7 +25,9 @@ STYLE_EMOJI = {"viral": "🔥", "educational": "💡", "storytelling": "🎬"}
 SOFTMAX_TEMPERATURE = 0.05  # cosine gaps between styles are small; this spreads them to 0..1
 TOP_EXAMPLES = 2
 CUE_WEIGHT = 0.1  # cosine units for a cue in every sentence
-MAX_SENTENCES = 80  # per clip, bounds the embedding cost of very long clips
+MAX_SENTENCES = 24  # embedded per clip: bounds the cost of long clips (MiniLM ~30 sentences/s here)
+KEYWORD_CANDIDATES = 10
+EMBED_BATCH = 128
 TOPICAL_HASHTAGS = 3
 HOOK_SOFT_MAX_CHARS = 110
 _YOU = re.compile(r"\b(you|your|you're|tú|tu|te|usted|ustedes|vosotros)\b", re.IGNORECASE)
@@ -52,31 +54,59 @@ def model_label(configured: str = "") -> str:
 
 def _embed(texts: list[str], configured: str) -> np.ndarray:
     return embedder(configured).encode(
-        texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=32, show_progress_bar=False
+        texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=EMBED_BATCH, show_progress_bar=False
     )
 
 
 @dataclass
 class ClipAnalysis:
-    """A clip's sentences and embeddings, shared by classification and drafting."""
+    """A clip's sentences, keyword candidates and their embeddings, for classifying and drafting."""
 
-    sentences: list[str]
+    sentences: list[str]  # the embedded ones (see _sample), in order
+    positions: np.ndarray  # their index among all the clip's sentences, 0..1
     sentence_vectors: np.ndarray  # (n, d), unit length
     clip_vector: np.ndarray  # (d,), unit length
+    candidates: list[str]  # keyword candidates, most frequent first
+    candidate_vectors: np.ndarray  # (k, d), unit length
 
 
-def analyse(clips: dict[int, ClipProposal], embedding_model: str = "") -> dict[int, ClipAnalysis]:
-    """Embed every clip's sentences in one batch."""
-    split = {clip_id: keywords.sentences(clip.text)[:MAX_SENTENCES] or [clip.text or "…"] for clip_id, clip in clips.items()}
-    flat = [sentence for sentences in split.values() for sentence in sentences]
-    vectors = _embed(flat, embedding_model) if flat else np.zeros((0, 1))
+def analyse(clips: dict[int, ClipProposal], embedding_model: str = "", on_progress=None) -> dict[int, ClipAnalysis]:
+    """Embed every clip's sentences and keyword candidates, in batches of EMBED_BATCH.
+
+    `on_progress(done, total)` is called after each batch (texts embedded so far).
+    """
+    parts = {}
+    for clip_id, clip in clips.items():
+        every = keywords.sentences(clip.text) or [clip.text.strip() or "…"]
+        chosen = _sample(len(every))
+        positions = np.array(chosen, dtype=float) / max(len(every) - 1, 1)
+        parts[clip_id] = ([every[i] for i in chosen], positions, keywords.candidates(clip.text, KEYWORD_CANDIDATES))
+    flat = [text for sentences, _, found in parts.values() for text in [*sentences, *found]]
+    batches = []
+    for start in range(0, len(flat), EMBED_BATCH):
+        batches.append(_embed(flat[start : start + EMBED_BATCH], embedding_model))
+        if on_progress:
+            on_progress(min(start + EMBED_BATCH, len(flat)), len(flat))
+    vectors = np.concatenate(batches)
     analyses, offset = {}, 0
-    for clip_id, sentences in split.items():
+    for clip_id, (sentences, positions, found) in parts.items():
         own = vectors[offset : offset + len(sentences)]
-        offset += len(sentences)
+        found_vectors = vectors[offset + len(sentences) : offset + len(sentences) + len(found)]
+        offset += len(sentences) + len(found)
         mean = own.mean(axis=0)
-        analyses[clip_id] = ClipAnalysis(sentences, own, mean / (np.linalg.norm(mean) or 1.0))
+        clip_vector = mean / (np.linalg.norm(mean) or 1.0)
+        analyses[clip_id] = ClipAnalysis(sentences, positions, own, clip_vector, found, found_vectors)
     return analyses
+
+
+def _sample(count: int) -> list[int]:
+    """Which sentences to embed: the opening ones (hooks live there) and an even spread of the
+    rest, at most MAX_SENTENCES, so a long clip costs no more than a short one."""
+    if count <= MAX_SENTENCES:
+        return list(range(count))
+    head = MAX_SENTENCES // 2
+    rest = np.linspace(head, count - 1, MAX_SENTENCES - head).round().astype(int)
+    return sorted(set(range(head)) | set(rest.tolist()))
 
 
 def classify(
@@ -120,7 +150,6 @@ def _style_examples(language: str, embedding_model: str) -> dict[str, np.ndarray
 
 def pick_hook(analysis: ClipAnalysis) -> str:
     """The sentence most worth opening with (see the module docstring)."""
-    n = len(analysis.sentences)
     centrality = analysis.sentence_vectors @ analysis.clip_vector
     scores = []
     for index, sentence in enumerate(analysis.sentences):
@@ -128,7 +157,7 @@ def pick_hook(analysis: ClipAnalysis) -> str:
         score = float(centrality[index])
         score += 0.25 * sentence.rstrip().endswith("?") + 0.1 * ("!" in sentence)
         score += 0.1 * bool(_YOU.search(sentence)) + 0.1 * bool(re.search(r"\d", sentence))
-        score -= 0.2 * index / max(n - 1, 1)
+        score -= 0.2 * analysis.positions[index]
         score -= 0.3 * (words < 5) + 0.2 * (words > 28)
         scores.append(score)
     return analysis.sentences[int(np.argmax(scores))]
@@ -143,12 +172,12 @@ def shorten(text: str, max_chars: int) -> str:
     return cut + "…"
 
 
-def topical_keywords(clip: ClipProposal, analysis: ClipAnalysis, embedding_model: str = "", count: int = 5) -> list[str]:
+def topical_keywords(analysis: ClipAnalysis, count: int = 5) -> list[str]:
     """The clip's keywords, frequent and on-topic first (KeyBERT-style rerank of frequent terms)."""
-    found = keywords.candidates(clip.text)
+    found = analysis.candidates
     if len(found) <= 1:
-        return found
-    similarity = _embed(found, embedding_model) @ analysis.clip_vector
+        return list(found)
+    similarity = analysis.candidate_vectors @ analysis.clip_vector
     frequency_rank = np.linspace(0.1, 0.0, len(found))  # ties go to the more frequent term
     chosen: list[str] = []
     for i in np.argsort(-(similarity + frequency_rank)):
@@ -186,10 +215,9 @@ def draft(
     language: str,
     mandatory_hashtags: list[str],
     max_chars: int,
-    embedding_model: str = "",
 ) -> dict:
     """One extractive draft as a DraftCopy dict: emoji + hook, a call to action, hashtags."""
-    terms = topical_keywords(clip, analysis, embedding_model)
+    terms = topical_keywords(analysis)
     topical = [keywords.hashtag_from_phrase(term) for term in terms[:TOPICAL_HASHTAGS]]
     hashtags = rules.merge_hashtags(mandatory_hashtags, topical)
     # Fit the text into what the hashtags leave of the platform's limit.
