@@ -195,7 +195,10 @@ def _analyse(media_path: Path, video: VideoInfo, start_s: float, end_s: float, s
             frame_index += 1
     finally:
         if detector is not None:
-            detector.close()
+            try:
+                detector.close()
+            except Exception:  # noqa: BLE001 - closing must not fail a render either
+                pass
         proc.stdout.close()
         proc.kill()
         stderr = proc.stderr.read().decode(errors="replace")
