@@ -199,7 +199,8 @@ def _explain(error: str) -> str:
     error = re.sub(r"^(ERROR:\s*)?(\[[^\]]+\]\s*)?", "", error.strip())
     status = re.search(r"HTTP Error (\d{3}):?\s*([^\n(]*)", error)
     if status:
-        return f"The server refused the link (HTTP {status.group(1)} {status.group(2).strip()}). Check that the video is public."
+        code, reason = status.group(1), status.group(2).strip()
+        return f"The server refused the link (HTTP {code} {reason}). Check that the video is public."
     if "Unsupported URL" in error or "No video formats found" in error or "no suitable" in error.lower():
         return "No video found at this link. Paste the link of a page with one video, or a direct link to a video file."
     if "Unable to download webpage" in error or "timed out" in error.lower() or "Connection refused" in error:

@@ -14,7 +14,7 @@ from pathlib import Path
 from . import schemas, stages
 from .errors import InputError
 from .fetch import check_url, fetch, human_bytes, is_url
-from .probe import format_duration, probe
+from .probe import ffmpeg_input, format_duration, probe
 from .progress import Progress, no_progress, scaled
 
 __all__ = ["check_url", "extract_audio", "probe", "register", "run", "save_upload"]
@@ -94,9 +94,9 @@ def extract_audio(media_path: Path, wav_path: Path, *, duration_s: float = 0.0, 
     os.close(fd)
     tmp_path = Path(tmp_name)
     cmd = [
-        "ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(media_path),
+        "ffmpeg", "-nostdin", "-v", "error", "-y", "-i", ffmpeg_input(media_path),
         "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE_HZ), "-c:a", "pcm_s16le",
-        "-f", "wav", "-progress", "pipe:1", "-nostats", str(tmp_path),
+        "-f", "wav", "-progress", "pipe:1", "-nostats", ffmpeg_input(tmp_path),
     ]  # fmt: skip
     try:
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace") as proc:
@@ -111,7 +111,7 @@ def extract_audio(media_path: Path, wav_path: Path, *, duration_s: float = 0.0, 
             stderr = proc.stderr.read()
         if proc.returncode != 0:
             detail = (stderr.strip().splitlines() or ["unknown error"])[-1]
-            raise InputError(f"Could not read the sound track ({detail.replace(str(media_path), media_path.name)}).")
+            raise InputError(f"Could not read the sound track ({detail.replace(ffmpeg_input(media_path), Path(media_path).name)}).")
         with wave.open(str(tmp_path), "rb") as wav:
             seconds = wav.getnframes() / wav.getframerate()
         os.replace(tmp_path, wav_path)

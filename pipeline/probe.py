@@ -82,6 +82,11 @@ def probe(path: Path, *, max_duration_s: float = 10 * 3600, min_duration_s: floa
     )
 
 
+def ffmpeg_input(path: Path) -> str:
+    """path as an ffmpeg input that no name can be misread as an option or protocol ("a:b.mp4")."""
+    return f"file:{Path(path).resolve()}"
+
+
 def format_duration(seconds: float) -> str:
     """'1 h 05 min', '4 min 10 s' or '12.0 s'."""
     seconds = float(seconds)
@@ -93,11 +98,11 @@ def format_duration(seconds: float) -> str:
 
 
 def _ffprobe(path: Path) -> dict:
-    cmd = ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)]
+    cmd = ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", ffmpeg_input(path)]
     result = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=120)
     if result.returncode != 0:
         detail = result.stderr.strip().splitlines()[-1:] or ["unknown error"]
-        detail_text = detail[0].replace(str(path), path.name)
+        detail_text = detail[0].replace(ffmpeg_input(path), path.name)
         head = _read_head(path)
         if head[4:8] == b"ftyp" and "moov atom not found" in result.stderr:
             raise InputError(
@@ -125,10 +130,12 @@ def _looks_like_text(head: bytes) -> bool:
 
 def _check_video_decodes(path: Path) -> None:
     # ffprobe reads headers only; decoding one second catches codecs with no decoder here.
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:v:0", "-t", "1", "-f", "null", "-"]
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", ffmpeg_input(path), "-map", "0:v:0", "-t", "1", "-f", "null", "-"]
     result = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=120)
     if result.returncode != 0:
-        raise InputError("The video cannot be decoded by ffmpeg (unsupported codec or damaged file). Convert it to H.264 MP4 first.")
+        raise InputError(
+            "The video cannot be decoded by ffmpeg (unsupported codec or damaged file). Convert it to H.264 MP4 first."
+        )
 
 
 def _duration(fmt: dict, streams: list[dict]) -> float | None:

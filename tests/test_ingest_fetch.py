@@ -109,7 +109,8 @@ def test_an_unknown_host_is_refused():
 
 def test_fetch_cli_prints_the_downloaded_path(site, tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "pipeline", "fetch", site.url("my%20talk.mp4"), "-o", str(tmp_path / "dl"), "--allow-private"],
+        [sys.executable, "-m", "pipeline", "fetch", site.url("my%20talk.mp4"), "-o", str(tmp_path / "dl"),
+         "--allow-private"],
         capture_output=True, text=True, cwd=REPO_DIR, timeout=120,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr

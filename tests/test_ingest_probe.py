@@ -40,13 +40,14 @@ def test_it_ingests_a_video_and_extracts_16k_mono_audio(good_video, tmp_path):
     assert saved == info
 
 
-def test_it_accepts_names_with_spaces_quotes_and_emoji(good_video, tmp_path):
-    odd = tmp_path / "it's my \"best\" talk 🎤 (final).mp4"
+@pytest.mark.parametrize("name", ["it's my \"best\" talk 🎤 (final).mp4", "-v:1 [draft] $HOME.MP4"])
+def test_it_accepts_names_with_spaces_quotes_and_emoji(good_video, tmp_path, name):
+    odd = tmp_path / name
     shutil.copy(good_video, odd)
     info = ingest_file(odd, tmp_path / "work")
-    assert info.title == "it's my \"best\" talk 🎤 (final)"
-    assert (tmp_path / "work" / info.media_file).is_file()
+    assert info.title == odd.stem
     assert info.media_file == "source.mp4"
+    assert (tmp_path / "work" / info.media_file).is_file()
 
 
 def test_a_file_already_in_the_workdir_is_used_in_place(good_video, tmp_path):

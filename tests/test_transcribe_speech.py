@@ -89,7 +89,8 @@ def test_long_audio_is_read_in_chunks_without_losing_words(english_wav, english_
 
 @pytest.mark.slow
 def test_silence_gives_an_empty_transcript_and_a_message(tmp_path):
-    run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono:d=15", "-c:a", "pcm_s16le", str(tmp_path / "s.wav")])
+    silence = "anullsrc=r=16000:cl=mono:d=15"
+    run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", silence, "-c:a", "pcm_s16le", str(tmp_path / "s.wav")])
     transcript = transcribe.transcribe(tmp_path / "s.wav", model="base")
     assert transcript.words == [] and "No speech found" in transcript.message
     assert transcript.duration == pytest.approx(15.0)
@@ -98,7 +99,8 @@ def test_silence_gives_an_empty_transcript_and_a_message(tmp_path):
 @pytest.mark.slow
 def test_music_like_tones_give_an_empty_transcript(tmp_path):
     chords = "0.2*sin(2*PI*(220+110*floor(mod(t,4)))*t)+0.15*sin(2*PI*330*t)*(0.5+0.5*sin(4*PI*t))"
-    run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"aevalsrc='{chords}':s=16000:d=20", "-c:a", "pcm_s16le", str(tmp_path / "m.wav")])
+    source = f"aevalsrc='{chords}':s=16000:d=20"
+    run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", source, "-c:a", "pcm_s16le", str(tmp_path / "m.wav")])
     transcript = transcribe.transcribe(tmp_path / "m.wav", model="base")
     assert transcript.words == [] and "No speech found" in transcript.message
 
