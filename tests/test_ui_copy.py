@@ -10,6 +10,7 @@ from clips.models import Copy, CopyEdit
 from .ui_support import make_processed_video
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+pytestmark = pytest.mark.postgres  # the compare-and-set save runs on PostgreSQL too
 
 
 @pytest.fixture
