@@ -44,6 +44,7 @@ class CopyState(TypedDict, total=False):
     problems: dict[int, tuple[str, bool]]  # this round: clip id -> (reason, retryable)
     best: dict[int, ClipCopy]  # best valid copy so far (highest engagement)
     failures: dict[int, str]
+    tries: dict[int, int]  # rounds each clip was written in
     tokens_in: Annotated[int, operator.add]
     tokens_out: Annotated[int, operator.add]
     result: CopiesResult
@@ -98,7 +99,9 @@ def build_graph(job: CopyJob):
         attempt = state.get("attempt", 0) + 1
         pending = state["pending"] if attempt > 1 else list(job.clips)
         groups = {style: [c for c in pending if state["styles"][c][0] == style] for style in STYLES}
-        return {"attempt": attempt, "pending": pending, "groups": groups, "round_results": None}
+        tries = dict(state.get("tries", {}))
+        tries.update({clip_id: tries.get(clip_id, 0) + 1 for clip_id in pending})
+        return {"attempt": attempt, "pending": pending, "groups": groups, "tries": tries, "round_results": None}
 
     def route_writers(state: CopyState) -> list[str]:
         return [f"write_{style}" for style in STYLES if state["groups"][style]]
@@ -185,9 +188,8 @@ def build_graph(job: CopyJob):
 
     def save(state: CopyState) -> dict:
         best = state.get("best", {})
-        attempts = state["attempt"]
         failures = [
-            CopyFailure(clip_id=clip_id, reason=_failure_reason(reason, attempts))
+            CopyFailure(clip_id=clip_id, reason=_failure_reason(reason, state["tries"][clip_id]))
             for clip_id, reason in sorted(state.get("failures", {}).items())
             if clip_id not in best
         ]
@@ -226,7 +228,7 @@ def build_graph(job: CopyJob):
 
 
 def _failure_reason(reason: str, attempts: int) -> str:
-    return f"{reason} (after {attempts} attempt{'s' if attempts > 1 else ''})"
+    return f"{reason} (after {attempts} attempts)" if attempts > 1 else reason
 
 
 def _clips_message(job: CopyJob, clip_ids: list[int], feedback: dict[int, str]) -> str:

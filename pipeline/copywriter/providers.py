@@ -90,7 +90,7 @@ class LLMClient:
                 if status == 429:
                     rate_limited += 1
                     if rate_limited >= self.retry.rate_limit_tries:
-                        return CallResult(None, f"{reason} (gave up after {rate_limited} tries)", False, tokens_in, tokens_out)
+                        return CallResult(None, f"{reason}; gave up after {rate_limited} tries", False, tokens_in, tokens_out)
                     delay = retry_after if retry_after is not None else self._backoff(rate_limited)
                 elif status is not None and 400 <= status < 500 and status not in (408, 409):
                     # Bad key, unknown model, bad request: trying again changes nothing.
@@ -98,7 +98,7 @@ class LLMClient:
                 else:
                     errors += 1
                     if errors >= self.retry.error_tries:
-                        return CallResult(None, f"{reason} (gave up after {errors} tries)", False, tokens_in, tokens_out)
+                        return CallResult(None, f"{reason}; gave up after {errors} tries", False, tokens_in, tokens_out)
                     delay = self._backoff(errors)
                 delay = min(delay, self.retry.max_delay_s)
                 if on_wait:
