@@ -40,5 +40,5 @@ def test_run_reports_bad_input_as_an_error_message(tmp_path):
     bogus.write_text("not a video at all\n" * 10)
     result = run_cli("run", bogus, "-o", tmp_path / "out")
     assert result.returncode == 2
-    assert result.stderr.startswith("error: ")
+    assert result.stderr.strip().splitlines()[-1] == "error: This is a text file, not a video (whatever its name says)."
     assert "Traceback" not in result.stderr
