@@ -115,9 +115,10 @@ def main() -> None:
         f"\n1 h transcript: {len(transcript.words)} words, {n_sentences} sentences, {transcript.duration / 60:.0f} min "
         f"-> {len(result.topics)} topics, {len(result.clips)} clips in {elapsed:.1f} s (embedding included)"
     )
-    # On a shared machine wall time mostly measures the others; CPU time / cores is the
-    # figure for a machine of our own.
-    print(f"  CPU time {cpu_s:.1f} s over {os.cpu_count()} cores = {cpu_s / os.cpu_count():.1f} s if the cores were ours")
+    # On a shared machine wall time mostly measures the others. CPU time bounds the wall time
+    # on a machine of our own: at most cpu_s (one core), at best cpu_s / cores.
+    cores = os.cpu_count()
+    print(f"  CPU time {cpu_s:.1f} s: on {cores} cores of our own, between {cpu_s / cores:.1f} and {cpu_s:.1f} s wall")
     started = time.perf_counter()
     find_clips(transcript, min_s=60, max_s=180)
     print(f"same transcript again, 60-180 s (embeddings reused): {time.perf_counter() - started:.2f} s")

@@ -12,7 +12,7 @@ Signals, each 0..1, weighted:
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,6 +40,15 @@ class ScoringContext:
     gap_percentiles: np.ndarray  # per gap between sentences, 0..1 (0.5 when unknown)
     embeddings: np.ndarray | None  # (N, E) unit vectors or None
     words_per_s: float  # whole video
+    cumulative: np.ndarray | None = None  # (N+1, E) running sums of embeddings
+    window_norms: dict[int, np.ndarray] = field(default_factory=dict)  # by window size
+
+    def norms_of_windows(self, size: int) -> np.ndarray:
+        """|mean embedding| of every run of `size` consecutive sentences."""
+        if size not in self.window_norms:
+            sums = self.cumulative[size:] - self.cumulative[:-size]
+            self.window_norms[size] = np.linalg.norm(sums / size, axis=1)
+        return self.window_norms[size]
 
 
 def build_context(
@@ -53,10 +62,12 @@ def build_context(
     else:
         percentiles = np.full(max(len(sentences) - 1, 0), 0.5)
     spoken_s = sum(s.end_s - s.start_s for s in sentences)
+    cumulative = None
     if embeddings is not None:
         embeddings = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-9)
+        cumulative = np.vstack([np.zeros((1, embeddings.shape[1])), np.cumsum(embeddings, axis=0)])
     words_per_s = word_counts.sum() / max(spoken_s, 1e-6)
-    return ScoringContext(sentences, word_counts, percentiles, embeddings, words_per_s)
+    return ScoringContext(sentences, word_counts, percentiles, embeddings, words_per_s, cumulative)
 
 
 def score_clip(span: Span, ctx: ScoringContext) -> tuple[float, str]:
@@ -106,14 +117,11 @@ def _density(span, ctx) -> float:
 def _coherence(span, ctx) -> float:
     if ctx.embeddings is None or span.end - span.first < 2:
         return 0.5
-    vectors = ctx.embeddings[span.first : span.end]
-    centroid = vectors.mean(axis=0)
-    # Mean cosine to the centroid is |centroid| for unit vectors; compare with random-ish
-    # spans of the same length: all windows of that length over the video.
+    # Mean cosine to the centroid is |centroid| for unit vectors; compare with every run of
+    # the same number of sentences over the video.
     size = span.end - span.first
-    sums = np.cumsum(np.vstack([np.zeros((1, vectors.shape[1])), ctx.embeddings]), axis=0)
-    windows = np.linalg.norm((sums[size:] - sums[:-size]) / size, axis=1)
-    return float((windows < np.linalg.norm(centroid)).mean())
+    windows = ctx.norms_of_windows(size)
+    return float((windows < windows[span.first]).mean())
 
 
 def _reason(signals: dict[str, float], first_sentence: str) -> str:
