@@ -167,6 +167,7 @@ def _analyse(media_path: Path, video: VideoInfo, start_s: float, end_s: float, s
     samples = _Samples([], [], [], [])
     detector = _open_detector(samples)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _widen_pipe(proc.stdout.fileno())
     try:
         previous_hsv = None
         frame_index = shot_start_index = 0
@@ -207,6 +208,16 @@ def _analyse(media_path: Path, video: VideoInfo, start_s: float, end_s: float, s
     if not samples.times:
         raise RuntimeError(f"ffmpeg decoded no frames: {stderr.strip()[-200:]}")
     return samples
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let ffmpeg decode a few frames ahead while the detector works (Linux; 64 KB otherwise)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 def _open_detector(samples: _Samples):
