@@ -179,18 +179,20 @@ def _analyse(media_path: Path, video: VideoInfo, start_s: float, end_s: float, s
                 break
             frame = np.frombuffer(data, np.uint8).reshape(scale_h, scale_w, 3)
             t = frame_index / video.fps
-            hsv = cv2.cvtColor(cv2.resize(frame, (64, max(2, 64 * scale_h // scale_w)), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2HSV)
+            small = cv2.resize(frame, (64, max(2, 64 * scale_h // scale_w)), interpolation=cv2.INTER_AREA)
+            hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV).astype(np.int16)
             if previous_hsv is not None and frame_index - shot_start_index >= min_shot_frames:
-                difference = np.abs(hsv.astype(np.int16) - previous_hsv).mean()
+                difference = np.abs(hsv - previous_hsv).mean()
                 if difference >= CUT_THRESHOLD:
                     samples.cuts.append(round(t, 3))
                     shot_start_index = frame_index
                     shot_id += 1
-            previous_hsv = hsv.astype(np.int16)
+            previous_hsv = hsv
             if (frame_index - shot_start_index) % sample_every == 0:
                 samples.times.append(round(t, 3))
                 samples.shot_ids.append(shot_id)
-                samples.boxes.append([(x * to_source, y * to_source, w * to_source, h * to_source, s) for x, y, w, h, s in _detect(detector, frame, samples)])
+                boxes = _detect(detector, frame, samples)
+                samples.boxes.append([(x * to_source, y * to_source, w * to_source, h * to_source, score) for x, y, w, h, score in boxes])
                 if progress is not None and len(samples.times) % 20 == 0:
                     progress(min(t / duration_s, 1.0), "Finding faces")
             frame_index += 1

@@ -59,8 +59,8 @@ def render_clip(
     subtitles) and also written as .srt and .vtt beside the video; a .jpg poster is written too.
     `max_bytes` > 0 caps the video file size. File names in the result are relative to
     `base_dir` (default: out_path's folder). `crop` reuses a crop path computed earlier for the
-    same clip and aspect (reframe.crop_path), skipping the face analysis. Raises InputError for problems with the input,
-    ffmpeg failures (with ffmpeg's message) and running out of space.
+    same clip and aspect (reframe.crop_path), skipping the face analysis. Raises InputError for
+    problems with the input, ffmpeg failures (with ffmpeg's message) and running out of space.
     """
     media_path, out_path = Path(media_path), Path(out_path)
     base_dir = Path(base_dir) if base_dir is not None else out_path.parent
