@@ -135,8 +135,10 @@ def _reason(signals: dict[str, float], first_sentence: str) -> str:
         "density": ("dense speech", "long silences"),
         "coherence": ("stays on one subject", "wanders between subjects"),
     }
-    strong = [name for name, value in sorted(signals.items(), key=lambda kv: -kv[1]) if value >= 0.7]
-    weak = [name for name, value in sorted(signals.items(), key=lambda kv: kv[1]) if value < 0.35]
+    # Almost every clip is a complete thought, so that is only worth saying when it is not.
+    telling = {name: value for name, value in signals.items() if name != "complete"}
+    strong = sorted((n for n, v in telling.items() if v >= 0.75), key=lambda n: -WEIGHTS[n] * signals[n])
+    weak = sorted((n for n, v in signals.items() if v < 0.4), key=lambda n: signals[n])
     parts = [phrases[name][0] for name in strong[:2]] + [phrases[name][1] for name in weak[:1]]
-    text = "; ".join(parts) or "average on every signal"
+    text = "; ".join(parts) or "a complete thought, average on every other signal"
     return text[0].upper() + text[1:]
