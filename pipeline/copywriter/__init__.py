@@ -81,11 +81,19 @@ def register(subparsers) -> None:
     p.add_argument("clips", type=Path, help="clips.json")
     p.add_argument("--transcript", type=Path, help="transcript.json (its language picks the prompts)")
     p.add_argument("-o", "--output", type=Path, required=True, help="copies.json to write")
-    p.add_argument("--provider", choices=["local", "gemini", "openai"], help="default: CLIPER_COPY_PROVIDER, else gemini when GEMINI_API_KEY is set, else local")
+    p.add_argument(
+        "--provider",
+        choices=["local", "gemini", "openai"],
+        help="default: CLIPER_COPY_PROVIDER, else gemini when GEMINI_API_KEY is set, else local",
+    )
     p.add_argument("--language", help="when there is no transcript (default en)")
     p.add_argument("--platform", choices=sorted(rules.PLATFORM_CHAR_LIMITS), help="default: CLIPER_PLATFORM or tiktok")
-    p.add_argument("--hashtag", action="append", dest="hashtags", help="mandatory hashtag (repeatable); default CLIPER_MANDATORY_HASHTAGS")
-    p.add_argument("--clip", type=int, action="append", dest="clip_ids", help="only this clip index (repeatable); merged into an existing output")
+    p.add_argument(
+        "--hashtag", action="append", dest="hashtags", help="mandatory hashtag (repeatable); default CLIPER_MANDATORY_HASHTAGS"
+    )
+    p.add_argument(
+        "--clip", type=int, action="append", dest="clip_ids", help="only this clip index (repeatable); merged into the output"
+    )
     p.set_defaults(handler=_copy_command)
 
 
@@ -100,7 +108,7 @@ def options_from_env(**overrides) -> PipelineOptions:
         "openai_base_url": os.getenv("CLIPER_OPENAI_BASE_URL", ""),
         "openai_api_key": os.getenv("CLIPER_OPENAI_API_KEY", ""),
         "openai_model": os.getenv("CLIPER_OPENAI_MODEL", ""),
-        "mandatory_hashtags": [tag for tag in os.getenv("CLIPER_MANDATORY_HASHTAGS", "").replace(",", " ").split() if tag],
+        "mandatory_hashtags": os.getenv("CLIPER_MANDATORY_HASHTAGS", "").replace(",", " ").split(),
         "platform": os.getenv("CLIPER_PLATFORM", "tiktok"),
         "quality_threshold": float(os.getenv("CLIPER_QUALITY_THRESHOLD", "7.5")),
         "embedding_model": os.getenv("CLIPER_EMBEDDING_MODEL", ""),

@@ -270,8 +270,11 @@ def _classify_with_llm(job: CopyJob, note) -> tuple[dict, dict]:
 
 
 def _write_with_llm(job: CopyJob, style: CopyStyle, clip_ids: list[int], feedback: dict[int, str], note) -> dict:
-    mandatory = " ".join(rules.normalise_hashtag(tag) for tag in job.options.mandatory_hashtags if rules.normalise_hashtag(tag))
-    rule = prompts.phrase("mandatory_rule", job.language, hashtags=mandatory) if mandatory else prompts.phrase("no_mandatory_rule", job.language)
+    mandatory = " ".join(rules.merge_hashtags(job.options.mandatory_hashtags, []))
+    if mandatory:
+        rule = prompts.phrase("mandatory_rule", job.language, hashtags=mandatory)
+    else:
+        rule = prompts.phrase("no_mandatory_rule", job.language)
     system = prompts.prompt(
         style, job.language, platform=job.options.platform, max_chars=job.max_chars, mandatory_rule=rule
     )

@@ -90,7 +90,8 @@ class LLMClient:
                 if status == 429:
                     rate_limited += 1
                     if rate_limited >= self.retry.rate_limit_tries:
-                        return CallResult(None, f"{reason}; gave up after {rate_limited} tries", False, tokens_in, tokens_out)
+                        reason = f"{reason}; gave up after {rate_limited} tries"
+                        return CallResult(None, reason, False, tokens_in, tokens_out)
                     delay = retry_after if retry_after is not None else self._backoff(rate_limited)
                 elif status is not None and 400 <= status < 500 and status not in (408, 409):
                     # Bad key, unknown model, bad request: trying again changes nothing.
@@ -98,7 +99,8 @@ class LLMClient:
                 else:
                     errors += 1
                     if errors >= self.retry.error_tries:
-                        return CallResult(None, f"{reason}; gave up after {errors} tries", False, tokens_in, tokens_out)
+                        reason = f"{reason}; gave up after {errors} tries"
+                        return CallResult(None, reason, False, tokens_in, tokens_out)
                     delay = self._backoff(errors)
                 delay = min(delay, self.retry.max_delay_s)
                 if on_wait:
@@ -179,7 +181,8 @@ def _is_timeout(exc: BaseException) -> bool:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    return any(isinstance(e, ConnectionError) or "ConnectError" in type(e).__name__ or type(e).__name__ == "APIConnectionError" for e in _chain(exc))
+    names = ("ConnectError", "APIConnectionError")
+    return any(isinstance(e, ConnectionError) or type(e).__name__ in names for e in _chain(exc))
 
 
 def _describe_failure(provider: str, status: int | None, exc: BaseException) -> str:
@@ -220,7 +223,9 @@ def make_client(options: PipelineOptions, retry: RetryPolicy) -> LLMClient:
         key = options.openai_api_key or os.getenv("CLIPER_OPENAI_API_KEY", "")
         model_name = options.openai_model or os.getenv("CLIPER_OPENAI_MODEL", "")
         if not base_url and not key:
-            raise InputError("The OpenAI-compatible provider needs CLIPER_OPENAI_BASE_URL (e.g. http://localhost:11434/v1 for Ollama)")
+            raise InputError(
+                "The OpenAI-compatible provider needs CLIPER_OPENAI_BASE_URL (e.g. http://localhost:11434/v1 for Ollama)"
+            )
         if not model_name:
             raise InputError("Set CLIPER_OPENAI_MODEL to the model your OpenAI-compatible server serves")
         # function_calling works on llama.cpp, Ollama, vLLM and OpenAI; json_schema not everywhere.
