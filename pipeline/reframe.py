@@ -13,6 +13,7 @@ central, with hysteresis), then a crop path is planned per shot, so it never sli
 A failing or absent detector never fails: the crop falls back to the centre, with a warning.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -222,6 +223,23 @@ def _widen_pipe(fd: int) -> None:
         pass
 
 
+@contextlib.contextmanager
+def _native_stderr_muted():
+    """Silence the ~50 lines TFLite prints (to file descriptor 2) while loading the model."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _open_detector(samples: _Samples):
     """MediaPipe's full-range face detector, or None (error noted in samples) if it cannot load."""
     os.environ.setdefault("GLOG_minloglevel", "2")
@@ -234,7 +252,8 @@ def _open_detector(samples: _Samples):
         options = vision.FaceDetectorOptions(
             base_options=BaseOptions(model_asset_path=str(model_path)), min_detection_confidence=0.5
         )
-        return vision.FaceDetector.create_from_options(options)
+        with _native_stderr_muted():
+            return vision.FaceDetector.create_from_options(options)
     except Exception as exc:  # noqa: BLE001 - any detector problem means "centre crop", never a failure
         samples.detector_error = f"{type(exc).__name__}: {exc}"[:200]
         return None
