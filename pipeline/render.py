@@ -285,7 +285,8 @@ def render_workdir_clip(
             media_path, start_s, end_s, aspect=options.aspect, strategy=options.strategy,
             sample_every=options.face_sample_every, progress=scaled(progress, 0.0, 0.3),
         )  # fmt: skip
-        write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))
+        if not crop.warning.startswith(("Face detection failed", "Face analysis failed")):
+            write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))  # failures get retried
     return render_clip(
         media_path,
         start_s,
