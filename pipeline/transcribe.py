@@ -6,15 +6,19 @@ How it runs, and why (measured on 2 CPU cores, int8, see bench/transcribe.py and
   `word_timestamps=True`. WhisperX's own batched pipeline returns segments without word times
   and needs a wav2vec2 alignment model for them; its pyannote VAD costs ~5 s of loading and
   ~1.2 GB more peak memory, and with alignment the run is slower, for no better word error
-  rate on our tests (faster-whisper 2.2 % vs WhisperX 3.8 % WER on espeak-ng speech). So the
-  default is faster-whisper's own word times (cross-attention + DTW, typically within
-  ~0.1-0.3 s, enough to cut clips and time captions).
+  rate (RESEARCH.md, quiet machine: faster-whisper RTF 0.11 / 0.43 GB / WER 2.2 %, WhisperX
+  0.10-0.12 / 1.65 GB / 3.8 % on espeak-ng speech). So the default is faster-whisper's own word
+  times (cross-attention + DTW); the tests check they are ordered, inside the audio and that
+  a 3 s lead silence holds no words.
 - When `align_model_dir` names a local wav2vec2 CTC model (Hugging Face layout, or one folder
   per language code such as `en/`, `es/`), WhisperX alignment (`whisperx.align`) refines the
   word times; words it cannot place (numbers, symbols) keep faster-whisper's times.
 - Silence and music: faster-whisper's Silero VAD (ONNX, ships in its wheel, offline) drops
   non-speech before decoding, and `condition_on_previous_text=False` stops the repetition loops
   Whisper falls into on noise; a track with no speech gives no words and Transcript.message.
+- Greedy decoding (beam 1) by default: on a 5-minute espeak-ng talk it used 0.17 CPU-seconds
+  per audio second against 0.24 for beam 5 (WER 8.7 % vs 6.9 %): beam 5 cannot reach the RTF
+  0.12 target on 2 cores even with both fully used. CLIPER_WHISPER_BEAM=5 buys the accuracy.
 - Long audio is read from the WAV in chunks of about 10 minutes cut at the quietest 0.1 s near
   each boundary: memory stays flat for a 10-hour file and progress arrives every few seconds.
 - Threads: CTranslate2 gets one thread per usable core (CLIPER_WHISPER_THREADS overrides), VAD
@@ -58,6 +62,7 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
         language=options.language,
         align_model_dir=options.align_model_dir,
         progress=progress,
+        beam_size=default_beam_size(),
     )
     stages.write_model(stages.get_stage("transcribe").output_path(workdir), transcript)
     return transcript
@@ -120,6 +125,11 @@ def transcribe(
         model=model,
         message="" if words else NO_SPEECH_MESSAGE,
     )
+
+
+def default_beam_size() -> int:
+    """Beam size for the stage: CLIPER_WHISPER_BEAM, else 1 (greedy)."""
+    return max(1, int(os.getenv("CLIPER_WHISPER_BEAM") or 1))
 
 
 def load_model(name: str = "base"):
@@ -302,6 +312,7 @@ def register(subparsers) -> None:
     p.add_argument("--model", default="base", help="base (multilingual), tiny.en (fast, English) or a directory")
     p.add_argument("--language", default="auto", help="auto, en, es, ... (any Whisper language code)")
     p.add_argument("--align-model-dir", default="", help="local wav2vec2 model for WhisperX alignment")
+    p.add_argument("--beam", type=int, default=None, help="beam size (default 1 = greedy, or CLIPER_WHISPER_BEAM)")
     p.set_defaults(handler=_transcribe_command)
 
 
@@ -315,7 +326,12 @@ def _transcribe_command(args: argparse.Namespace) -> int:
         print(f"\r{100 * fraction:5.1f}% {message[:60]:<60}", end="", flush=True, file=sys.stderr)
 
     transcript = transcribe(
-        args.media, model=args.model, language=args.language, align_model_dir=args.align_model_dir, progress=show
+        args.media,
+        model=args.model,
+        language=args.language,
+        align_model_dir=args.align_model_dir,
+        progress=show,
+        beam_size=args.beam or default_beam_size(),
     )
     print(file=sys.stderr)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,11 @@ def english_base(english_wav) -> schemas.Transcript:
     return transcribe.transcribe(english_wav, model="base")
 
 
+@pytest.fixture(scope="module")
+def english_tiny(english_wav) -> schemas.Transcript:
+    return transcribe.transcribe(english_wav, model="tiny.en", language="en")
+
+
 def check_times(transcript: schemas.Transcript) -> None:
     starts = [w.start for w in transcript.words]
     assert starts == sorted(starts)
@@ -58,8 +63,8 @@ def test_base_transcribes_english_accurately_with_word_times(english_base):
 
 
 @pytest.mark.slow
-def test_tiny_en_is_the_fast_english_option(english_wav):
-    transcript = transcribe.transcribe(english_wav, model="tiny.en", language="en")
+def test_tiny_en_is_the_fast_english_option(english_tiny):
+    transcript = english_tiny
     assert word_error_rate(SPEECH_TEXT, " ".join(w.text for w in transcript.words)) < 0.2
     assert transcript.language == "en" and transcript.model == "tiny.en"
     check_times(transcript)
@@ -76,13 +81,13 @@ def test_spanish_is_detected_and_transcribed(tmp_path):
 
 
 @pytest.mark.slow
-def test_long_audio_is_read_in_chunks_without_losing_words(english_wav, english_base, monkeypatch):
+def test_long_audio_is_read_in_chunks_without_losing_words(english_wav, english_tiny, monkeypatch):
     monkeypatch.setattr(transcribe, "CHUNK_S", 10.0)
     monkeypatch.setattr(transcribe, "CUT_SEARCH_S", 3.0)
     events = []
-    chunked = transcribe.transcribe(english_wav, model="base", progress=lambda f, m="": events.append((f, m)))
-    assert word_error_rate(SPEECH_TEXT, " ".join(w.text for w in chunked.words)) < 0.15
-    assert abs(len(chunked.words) - len(english_base.words)) <= 3
+    chunked = transcribe.transcribe(english_wav, model="tiny.en", progress=lambda f, m="": events.append((f, m)))
+    assert word_error_rate(SPEECH_TEXT, " ".join(w.text for w in chunked.words)) < 0.2
+    assert abs(len(chunked.words) - len(english_tiny.words)) <= 3
     check_times(chunked)
     assert sum(m.startswith("Transcribing from") for f, m in events) >= 2
 
@@ -160,8 +165,10 @@ def test_unknown_languages_and_english_only_models_are_refused(english_wav):
 
 
 @pytest.mark.slow
-def test_a_local_alignment_model_refines_word_times(english_wav, tmp_path):
-    plain = transcribe.transcribe(english_wav, model="tiny.en", align_model_dir=str(tmp_path / "none"))
+def test_a_local_alignment_model_refines_word_times(english_wav, english_tiny, tmp_path):
+    plain = english_tiny
+    # No model for the language: faster-whisper's times stand.
+    assert transcribe._align(plain.words, [], None, 0.0, "en", str(tmp_path / "none")) is plain.words
     models = tmp_path / "align"
     random_wav2vec2_dir(models / "en")  # one folder per language code
     aligned = transcribe.transcribe(english_wav, model="tiny.en", align_model_dir=str(models))
