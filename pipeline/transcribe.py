@@ -19,7 +19,7 @@ How it runs, and why (measured on 2 CPU cores, int8, see bench/transcribe.py and
 - Greedy decoding (beam 1) by default: on a 5-minute espeak-ng talk it used 0.17 CPU-seconds
   per audio second against 0.24 for beam 5 (WER 8.7 % vs 6.9 %): beam 5 cannot reach the RTF
   0.12 target on 2 cores even with both fully used. CLIPER_WHISPER_BEAM=5 buys the accuracy.
-- Long audio is read from the WAV in chunks of about 10 minutes cut at the quietest 0.1 s near
+- Long audio is read from the WAV in chunks of about 5 minutes cut at the quietest 0.1 s near
   each boundary: memory stays flat for a 10-hour file and progress arrives every few seconds.
 - Threads: CTranslate2 gets one thread per usable core (CLIPER_WHISPER_THREADS overrides), VAD
   runs single-threaded, and torch (alignment only) is limited to one thread: oversubscribed
@@ -41,7 +41,7 @@ from .errors import InputError
 from .progress import Progress, no_progress
 
 SAMPLE_RATE_HZ = 16000
-CHUNK_S = 600.0  # audio handed to Whisper at once
+CHUNK_S = 300.0  # audio handed to Whisper at once; VAD of one chunk takes a couple of seconds
 CUT_SEARCH_S = 30.0  # look this far back from a chunk boundary for the quietest spot
 NO_SPEECH_MESSAGE = "No speech found in the audio (silence or music only): nothing to transcribe."
 ENGLISH_ONLY_SUFFIX = ".en"
