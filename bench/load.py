@@ -31,6 +31,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -110,7 +111,8 @@ class Reviewer:
         try:
             with self.opener.open(req, timeout=30) as response:
                 text = response.read().decode()
-                ok = 200 <= response.status < 400
+                # A lost session shows as a redirect to the login page: that is an error too.
+                ok = 200 <= response.status < 400 and (kind == "login" or "/accounts/login/" not in response.url)
         except (urllib.error.URLError, OSError) as exc:
             text, ok = str(exc), False
         elapsed_ms = (time.perf_counter() - start) * 1000
@@ -118,10 +120,15 @@ class Reviewer:
             self.record(kind, elapsed_ms, ok, text if not ok else "")
         return text
 
-    def login(self):
-        self.request("login", "/accounts/login/", record=False)
-        self.request("login", "/accounts/login/", {"username": self.username, "password": PASSWORD,
-                                                   "csrfmiddlewaretoken": self.csrf()}, record=False)
+    def login(self, attempts: int = 3) -> bool:
+        """Logs in (retrying: slow password hashing on a busy machine can time out)."""
+        for _ in range(attempts):
+            self.request("login", "/accounts/login/", record=False)
+            self.request("login", "/accounts/login/", {"username": self.username, "password": PASSWORD,
+                                                       "csrfmiddlewaretoken": self.csrf()}, record=False)
+            if any(c.name == "sessionid" for c in self.jar):
+                return True
+        return False
 
     def save_caption(self):
         clip_id = random.choice(self.clip_ids)
@@ -133,7 +140,6 @@ class Reviewer:
                      {"text": text, "hashtags": "#bench", "version": version}, htmx=True)
 
     def run(self, stop_at: float):
-        self.login()
         next_poll = time.monotonic() + random.random() * 2
         while time.monotonic() < stop_at:
             now = time.monotonic()
@@ -204,9 +210,9 @@ def main():
             return f"{row[0]} {row[1]:.2f}" if row else "none"
 
         # Measure while the worker is transcribing, as a team would see it.
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and not stage_state().startswith("transcribe"):
-            time.sleep(1)
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not re.match(r"transcribe 0\.0[1-9]|transcribe 0\.[1-9]", stage_state()):
+            time.sleep(1)  # until the worker is past loading the model and really transcribing
         worker_before = stage_state()
 
         latencies, errors, lock = defaultdict(list), [], threading.Lock()
@@ -217,9 +223,15 @@ def main():
                 if not ok:
                     errors.append((kind, detail[:200]))
 
-        stop_at = time.monotonic() + args.seconds
         reviewers = [Reviewer(base, f"reviewer{i}", int(video_id), int(busy_id), clip_ids, record)
                      for i in range(args.users)]
+        # Everyone logs in first (password hashing is deliberately slow): the run measures
+        # reviewers who are already logged in, as the target says.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            logged_in = sum(pool.map(Reviewer.login, reviewers))
+        if logged_in < len(reviewers):
+            print(f"only {logged_in} of {len(reviewers)} reviewers could log in")
+        stop_at = time.monotonic() + args.seconds
         threads = [threading.Thread(target=r.run, args=(stop_at,)) for r in reviewers]
         started = time.monotonic()
         for t in threads:

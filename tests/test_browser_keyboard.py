@@ -47,7 +47,7 @@ def test_keyboard_review_counter_errors_and_bulk(live_server, admin_user, media_
 
     # j selects the first card, a approves it and moves on, r rejects the second
     page.keyboard.press("j")
-    assert page.get_attribute(f"#clip-{ids[0]}", "class").endswith("current")
+    page.wait_for_selector(f"#clip-{ids[0]}.current")
     page.keyboard.press("a")
     page.wait_for_selector(f"#clip-{ids[0]}.approved")
     page.wait_for_selector(f"#clip-{ids[1]}.current")
@@ -62,7 +62,7 @@ def test_keyboard_review_counter_errors_and_bulk(live_server, admin_user, media_
     page.keyboard.press("e")
     box = page.locator(f"#copy-{ids[0]} .caption-input")
     box.wait_for()
-    assert page.evaluate("document.activeElement.classList.contains('caption-input')")
+    page.wait_for_function("document.activeElement.classList.contains('caption-input')")  # after htmx settles
     box.fill("y" * 300)
     counter = page.locator(f"#copy-{ids[0]} .counter")
     assert "over" in counter.get_attribute("class")

@@ -1,5 +1,8 @@
 """Display filters for the review pages: clock times, durations, percentages, media URLs."""
 
+from functools import lru_cache
+from urllib.parse import quote
+
 from django import template
 from django.urls import reverse
 
@@ -38,10 +41,28 @@ def percent(fraction) -> str:
     return f"{float(fraction) * 100:.0f} %"
 
 
+_SENTINEL = "987654321"
+
+
+@lru_cache(maxsize=64)
+def _url_pattern(name: str, arg_is_path: bool) -> str:
+    """reverse() once per URL name with a placeholder argument: a grid of clips needs a dozen
+    URLs per card and reverse() is the costliest thing in rendering one."""
+    return reverse(name, args=[f"x{_SENTINEL}" if arg_is_path else int(_SENTINEL)])
+
+
+@register.simple_tag
+def clip_url(name: str, pk) -> str:
+    """{% clip_url "clip_review" clip.pk %} == {% url "clip_review" clip.pk %}, faster."""
+    return _url_pattern(name, False).replace(_SENTINEL, str(int(pk)), 1)
+
+
 @register.filter
 def media_url(relpath) -> str:
     """A MEDIA_ROOT-relative path -> its permission-checked URL ('' for none)."""
-    return reverse("media", args=[relpath]) if relpath else ""
+    if not relpath:
+        return ""
+    return _url_pattern("media", True).replace(f"x{_SENTINEL}", quote(str(relpath)), 1)
 
 
 @register.filter
