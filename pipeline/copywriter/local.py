@@ -9,6 +9,7 @@
 - Scores: a documented heuristic (`heuristic_scores`), not a prediction.
 """
 
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -44,12 +45,14 @@ def embedder(configured: str = ""):
         if path not in _models:
             from sentence_transformers import SentenceTransformer
 
-            _models[path] = SentenceTransformer(path, device="cpu")
+            _models[path] = SentenceTransformer(path, device="cpu", local_files_only=True)
         return _models[path]
 
 
 def model_label(configured: str = "") -> str:
-    return f"local:{Path(assets.embedding_model_dir(configured)).name}"
+    """What CopiesResult.model says for local drafts."""
+    configured = configured or os.getenv("CLIPER_EMBEDDING_MODEL", "")
+    return f"local:{Path(configured).name}" if configured else "local:all-MiniLM-L6-v2"
 
 
 def _embed(texts: list[str], configured: str) -> np.ndarray:
@@ -181,11 +184,15 @@ def topical_keywords(analysis: ClipAnalysis, count: int = 5) -> list[str]:
     frequency_rank = np.linspace(0.1, 0.0, len(found))  # ties go to the more frequent term
     chosen: list[str] = []
     for i in np.argsort(-(similarity + frequency_rank)):
-        words = set(found[i].lower().split())
-        # 'neural network' and 'neural' say the same thing: keep the first one ranked.
-        if not any(words & set(other.lower().split()) for other in chosen):
+        words = _stems(found[i])
+        # 'neural network', 'neural' and 'networks' say the same thing: keep the first one ranked.
+        if not any(words & _stems(other) for other in chosen):
             chosen.append(found[i])
     return chosen[:count]
+
+
+def _stems(phrase: str) -> set[str]:
+    return {word.lower().rstrip("s") for word in phrase.split()}
 
 
 def heuristic_scores(clip: ClipProposal, hook: str, style: CopyStyle) -> tuple[float, float]:
