@@ -310,3 +310,29 @@ def test_an_unreachable_server_fails_the_clips_with_a_reason(protocol):
 
     assert result.copies == []
     assert "could not be reached" in result.failures[0].reason
+
+
+def test_command_picks_gemini_from_the_environment(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from pipeline import copywriter, stages
+    from pipeline.schemas import CopiesResult
+
+    transcript, clips = transcript_for(ENGLISH_CLIPS, "en")
+    stages.write_model(tmp_path / "transcript.json", transcript)
+    stages.write_model(tmp_path / "clips.json", clips)
+    with serve(GeminiProtocol, good_batch(GeminiProtocol)) as server:
+        monkeypatch.delenv("CLIPER_COPY_PROVIDER", raising=False)
+        monkeypatch.setenv("GEMINI_API_KEY", "env-key")
+        monkeypatch.setenv("CLIPER_GEMINI_BASE_URL", server.url)
+        monkeypatch.setenv("CLIPER_MANDATORY_HASHTAGS", "#AICDMX")
+        parser = argparse.ArgumentParser()
+        copywriter.register(parser.add_subparsers(dest="command"))
+        argv = ["copy", str(tmp_path / "clips.json"), "--transcript", str(tmp_path / "transcript.json")]
+        args = parser.parse_args([*argv, "-o", str(tmp_path / "copies.json")])
+        assert args.handler(args) == 0
+
+    assert "4 copies, 0 failed" in capsys.readouterr().out
+    assert server.requests[0].headers.get("x-goog-api-key") == "env-key"
+    saved = CopiesResult.model_validate_json((tmp_path / "copies.json").read_text())
+    assert saved.provider == "gemini" and saved.tokens_in == 400
