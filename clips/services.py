@@ -271,18 +271,15 @@ def clip_request_final(*, clip: Clip) -> Clip:
 
 
 def clip_render(*, clip_id: int, preview: bool) -> None:
-    """Renders one clip (preview or final) in the worker; failures are recorded on the clip."""
-    from pipeline.render import render_clip
+    """Renders one clip (preview or final) in the worker with the clip's current bounds;
+    failures are recorded on the clip. The final reuses the preview's face analysis."""
+    from pipeline.render import render_workdir_clip
     from pipeline.schemas import Word
 
     clip = Clip.objects.select_related("video").get(pk=clip_id)
     video = clip.video
     options = pipeline_options(video)
-    media = stages.get_stage("ingest").load_output(video.workdir)
     words = [Word(**w) for w in video.transcript.words] if hasattr(video, "transcript") else []
-    kind = "preview" if preview else "final"
-    out_path = video.workdir / "renders" / f"clip_{clip.index}_{kind}.mp4"
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     if not preview:
         Clip.objects.filter(pk=clip.pk).update(final_state=Clip.FinalState.RENDERING)
 
@@ -291,21 +288,9 @@ def clip_render(*, clip_id: int, preview: bool) -> None:
             Clip.objects.filter(pk=clip.pk).update(final_progress=round(fraction, 3))
 
     try:
-        result = render_clip(
-            video.workdir / media.media_file,
-            clip.start_s,
-            clip.end_s,
-            out_path,
-            clip_id=clip.index,
-            words=words if options.subtitle_style != "none" else None,
-            aspect=options.aspect,
-            strategy=options.strategy,
-            subtitle_style=options.subtitle_style,
-            preview=preview,
-            sample_every=options.face_sample_every,
-            max_bytes=options.render_max_bytes,
-            base_dir=video.workdir,
-            progress=progress,
+        result = render_workdir_clip(
+            video.workdir, clip.index, options, preview=preview, progress=progress,
+            start_s=clip.start_s, end_s=clip.end_s, words=words,
         )
     except (InputError, OSError) as exc:
         message = str(exc) if isinstance(exc, InputError) else f"{exc.strerror or exc} (file system)"

@@ -1,6 +1,7 @@
 """The whole pipeline through the app: the queue walks the stage records to reviewable clips."""
 
 import json
+import subprocess
 
 import pytest
 
@@ -33,6 +34,27 @@ def test_a_video_goes_through_every_stage_to_reviewable_clips(admin_user, talk, 
         assert clip.copy.text and not clip.copy.failure_reason
         assert (media_root / clip.preview).stat().st_size > 10_000
         assert (media_root / clip.poster).exists() and (media_root / clip.subtitles_vtt).exists()
+
+    # Review actions that go back to the worker: final render, new bounds, fresh copy.
+    clip = clips[0]
+    with run_queue():
+        services.clip_request_final(clip=clip)
+    clip.refresh_from_db()
+    assert clip.final_state == "done" and clip.final_progress == 1.0, clip.render_warning
+    assert probe_size(media_root / clip.final) == (1080, 1920)
+    old_preview_mtime = (media_root / clip.preview).stat().st_mtime_ns
+    with run_queue():
+        services.clip_set_bounds(clip=clip, start_s=clip.start_s + 1.3, end_s=clip.end_s - 0.7)
+    clip.refresh_from_db()
+    words = video.transcript.words
+    assert clip.start_s in {w["start"] for w in words} and clip.end_s in {w["end"] for w in words}
+    assert clip.final_state == "" and (media_root / clip.preview).stat().st_mtime_ns != old_preview_mtime
+    version = clip.copy.version
+    with run_queue():
+        services.copy_regenerate(clip=clip)
+    clip.copy.refresh_from_db()
+    assert clip.copy.version == version + 1 and clip.copy.text
+    clips = list(video.clips.all())
 
     # A full disk during a render fails that stage with a message; earlier outputs stay intact.
     previews_before = {clip.pk: (media_root / clip.preview).read_bytes() for clip in clips}
@@ -78,3 +100,10 @@ def test_bad_uploads_fail_ingest_with_a_message(admin_user, tmp_path, name, cont
     assert expected in run.message.lower()
     assert "Internal error" not in run.message
     assert video.stage_runs.get(stage="transcribe").state == "pending"
+
+
+def probe_size(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
+                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, check=True).stdout
+    width, height = out.strip().split(",")
+    return int(width), int(height)
