@@ -91,7 +91,8 @@ def fetch(
         "cachedir": False,
         "socket_timeout": 30,
         "retries": 3,
-        "format": "bv*+ba/b",
+        # Clips are rendered at 1080 px at most: a 4K download would only cost time and disk.
+        "format": "bv*[height<=?1080]+ba/b[height<=?1080]/bv*+ba/b",
         "merge_output_format": "mp4/mkv",
         "overwrites": True,
         "continuedl": False,
