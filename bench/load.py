@@ -258,12 +258,17 @@ def main():
         p95 = percentile(everything, .95)
         print(f"target p95 <= 250 ms and 0 errors: {'met' if p95 <= 250 and not errors else 'NOT met'}")
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGINT)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
+        if server is not None:
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGINT)  # serve stops gunicorn and the worker
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    pass
+            try:  # whatever of its process group is still there (a slow gunicorn worker, qcluster)
                 os.killpg(server.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if args.keep:
             print(f"data kept in {data_dir}")
         else:
