@@ -3,6 +3,9 @@
 from django import forms
 from django.conf import settings
 
+from pipeline.errors import InputError
+from pipeline.fetch import check_url
+
 from .models import Clip, Copy, Video
 from .review import parse_hashtags
 
@@ -35,6 +38,11 @@ class VideoForm(forms.ModelForm):
         upload, url = data.get("upload"), data.get("url")
         if bool(upload) == bool(url):
             raise forms.ValidationError("Choose a video file or give a URL (one of the two).")
+        if url:
+            try:  # refuse private addresses and other schemes before anything is queued
+                check_url(url, allow_private=settings.CLIPER["ALLOW_PRIVATE_URLS"])
+            except InputError as exc:
+                self.add_error("url", str(exc))
         if upload and upload.size > settings.CLIPER["MAX_UPLOAD_BYTES"]:
             limit_gb = settings.CLIPER["MAX_UPLOAD_BYTES"] / 1024**3
             self.add_error("upload", f"The file is larger than the {limit_gb:.1f} GB limit.")
