@@ -11,13 +11,11 @@
 
 import os
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .. import assets
 from ..schemas import ClipProposal, CopyStyle
 from . import keywords, prompts, rules
 
@@ -33,20 +31,14 @@ TOPICAL_HASHTAGS = 3
 HOOK_SOFT_MAX_CHARS = 110
 _YOU = re.compile(r"\b(you|your|you're|tú|tu|te|usted|ustedes|vosotros)\b", re.IGNORECASE)
 
-_models: dict[str, object] = {}
 _examples: dict[tuple[str, str], dict[str, np.ndarray]] = {}
-_models_lock = threading.Lock()
 
 
 def embedder(configured: str = ""):
-    """The sentence-transformers model, loaded once per process (about 0.4 s, 90 MB)."""
-    path = str(assets.embedding_model_dir(configured))
-    with _models_lock:
-        if path not in _models:
-            from sentence_transformers import SentenceTransformer
+    """The sentence-transformers model, shared with clip finding: loaded once per process."""
+    from ..embeddings import load_model
 
-            _models[path] = SentenceTransformer(path, device="cpu", local_files_only=True)
-        return _models[path]
+    return load_model(configured)
 
 
 def model_label(configured: str = "") -> str:
