@@ -50,11 +50,18 @@ def main() -> None:
     assert not cold.failures
     print(f"local drafts, {args.clips} clips ({words} words):")
     print(f"  cold (imports + model load + drafts): {cold_s:.1f} s")
-    print(f"  warm: median {statistics.median(warm_runs):.2f} s, {1000 * statistics.median(warm_runs) / args.clips:.0f} ms per clip")
+    print(
+        f"  warm: median {statistics.median(warm_runs):.2f} s, {1000 * statistics.median(warm_runs) / args.clips:.0f} ms per clip"
+    )
 
     def reply(request, number):
         if request.kind == "classify":
-            return GeminiProtocol.answer(request, classification(request.clip_ids, {i: ("viral", "educational", "storytelling")[i % 3] for i in request.clip_ids}))
+            return GeminiProtocol.answer(
+                request,
+                classification(
+                    request.clip_ids, {i: ("viral", "educational", "storytelling")[i % 3] for i in request.clip_ids}
+                ),
+            )
         return GeminiProtocol.answer(request, {"copies": [good_copy(i) for i in request.clip_ids]})
 
     with FakeServer(reply) as server:
@@ -67,7 +74,9 @@ def main() -> None:
         requests = len(server.requests) // 3
     assert not result.failures
     print(f"gemini workflow against an instant fake server, {args.clips} clips:")
-    print(f"  first run {runs[0]:.2f} s (imports), then median {statistics.median(runs[1:]):.2f} s; {requests} requests per run")
+    print(
+        f"  first run {runs[0]:.2f} s (imports), then median {statistics.median(runs[1:]):.2f} s; {requests} requests per run"
+    )
 
 
 if __name__ == "__main__":

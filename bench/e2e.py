@@ -49,8 +49,10 @@ def main():
         print(f"{stage.name:<12}{elapsed:>10.1f}{elapsed / media_s:>8.3f}", flush=True)
     clips = stages.get_stage("clips").load_output(workdir).clips
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'total':<12}{total_s:>10.1f}{total_s / media_s:>8.3f}   (media {media_s / 60:.1f} min, "
-          f"{len(clips)} clips, peak RSS {peak_mb:.0f} MB; target total RTF <= 0.33)")
+    print(
+        f"{'total':<12}{total_s:>10.1f}{total_s / media_s:>8.3f}   (media {media_s / 60:.1f} min, "
+        f"{len(clips)} clips, peak RSS {peak_mb:.0f} MB; target total RTF <= 0.33)"
+    )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,9 @@ def free_port() -> int:
 
 
 def manage(env, *args, check=True, capture=False):
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO_DIR, env=env, check=check,
-                          capture_output=capture, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO_DIR, env=env, check=check, capture_output=capture, text=True
+    )
 
 
 SEED = r"""
@@ -91,7 +92,13 @@ print(video.pk, busy.pk, ",".join(str(pk) for pk in video.clips.values_list("pk"
 
 class Reviewer:
     def __init__(self, base: str, username: str, video_id: int, busy_id: int, clip_ids: list[int], record):
-        self.base, self.username, self.video_id, self.busy_id, self.clip_ids = base, username, video_id, busy_id, clip_ids
+        self.base, self.username, self.video_id, self.busy_id, self.clip_ids = (
+            base,
+            username,
+            video_id,
+            busy_id,
+            clip_ids,
+        )
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         self.record = record
@@ -124,8 +131,12 @@ class Reviewer:
         """Logs in (retrying: slow password hashing on a busy machine can time out)."""
         for _ in range(attempts):
             self.request("login", "/accounts/login/", record=False)
-            self.request("login", "/accounts/login/", {"username": self.username, "password": PASSWORD,
-                                                       "csrfmiddlewaretoken": self.csrf()}, record=False)
+            self.request(
+                "login",
+                "/accounts/login/",
+                {"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": self.csrf()},
+                record=False,
+            )
             if any(c.name == "sessionid" for c in self.jar):
                 return True
         return False
@@ -136,8 +147,12 @@ class Reviewer:
         match = re.search(r'name="version" value="(\d+)"', form)
         version = match.group(1) if match else "1"
         text = f"Caption edited by {self.username} at {time.time():.3f}"
-        self.request("copy_save", f"/clips/{clip_id}/copy/save",
-                     {"text": text, "hashtags": "#bench", "version": version}, htmx=True)
+        self.request(
+            "copy_save",
+            f"/clips/{clip_id}/copy/save",
+            {"text": text, "hashtags": "#bench", "version": version},
+            htmx=True,
+        )
 
     def run(self, stop_at: float):
         next_poll = time.monotonic() + random.random() * 2
@@ -169,28 +184,53 @@ def main():
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--web-workers", type=int, default=3)
-    parser.add_argument("--sample", type=Path, default=Path(tempfile.gettempdir()) / "cliper-bench-sample.mp4",
-                        help="Sample talk MP4, made once and reused")
+    parser.add_argument(
+        "--sample",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "cliper-bench-sample.mp4",
+        help="Sample talk MP4, made once and reused",
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the temporary data directory")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="cliper-load-"))
     port = free_port()
-    env = {**os.environ, "CLIPER_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "cliper_site.settings",
-           "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "CLIPER_DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "cliper_site.settings",
+        "LOG_LEVEL": "WARNING",
+    }
     env.pop("DATABASE_URL", None)
     server = None
     try:
         manage(env, "migrate", "-v0")
         manage(env, "collectstatic", "--noinput", "-v0")
-        seeded = manage(env, "shell", "-c", SEED.replace("sys.argv[1]", str(args.users))
-                        .replace("sys.argv[2]", repr(PASSWORD)).replace("sys.argv[3]", repr(str(args.sample))),
-                        capture=True)
+        seeded = manage(
+            env,
+            "shell",
+            "-c",
+            SEED.replace("sys.argv[1]", str(args.users))
+            .replace("sys.argv[2]", repr(PASSWORD))
+            .replace("sys.argv[3]", repr(str(args.sample))),
+            capture=True,
+        )
         video_id, busy_id, clip_ids = seeded.stdout.strip().splitlines()[-1].split()
         clip_ids = [int(pk) for pk in clip_ids.split(",")]
         server = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{port}", "--web-workers", str(args.web_workers)],
-            cwd=REPO_DIR, env=env, stdout=subprocess.DEVNULL, stderr=open(data_dir / "serve.log", "w"),
+            [
+                sys.executable,
+                "manage.py",
+                "serve",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--web-workers",
+                str(args.web_workers),
+            ],
+            cwd=REPO_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(data_dir / "serve.log", "w"),
             start_new_session=True,
         )
         base = f"http://127.0.0.1:{port}"
@@ -205,8 +245,10 @@ def main():
         def stage_state() -> str:
             """The busy video's running stage and progress, read straight from SQLite (cheap)."""
             with sqlite3.connect(data_dir / "db.sqlite3", timeout=30) as db:
-                row = db.execute("SELECT stage, progress FROM clips_stagerun WHERE video_id = ? AND state = 'running'",
-                                 (int(busy_id),)).fetchone()
+                row = db.execute(
+                    "SELECT stage, progress FROM clips_stagerun WHERE video_id = ? AND state = 'running'",
+                    (int(busy_id),),
+                ).fetchone()
             return f"{row[0]} {row[1]:.2f}" if row else "none"
 
         # Measure while the worker is transcribing, as a team would see it.
@@ -223,8 +265,9 @@ def main():
                 if not ok:
                     errors.append((kind, detail[:200]))
 
-        reviewers = [Reviewer(base, f"reviewer{i}", int(video_id), int(busy_id), clip_ids, record)
-                     for i in range(args.users)]
+        reviewers = [
+            Reviewer(base, f"reviewer{i}", int(video_id), int(busy_id), clip_ids, record) for i in range(args.users)
+        ]
         # Everyone logs in first (password hashing is deliberately slow): the run measures
         # reviewers who are already logged in, as the target says.
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -242,20 +285,26 @@ def main():
         worker_after = stage_state()
 
         everything = [v for values in latencies.values() for v in values]
-        print(f"{args.users} reviewers, {args.seconds:.0f} s, gunicorn {args.web_workers} workers x 4 threads, "
-              f"SQLite, {os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.1f}")
+        print(
+            f"{args.users} reviewers, {args.seconds:.0f} s, gunicorn {args.web_workers} workers x 4 threads, "
+            f"SQLite, {os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.1f}"
+        )
         print(f"worker: {worker_before} -> {worker_after} (stage progress while measured)")
         print(f"{'kind':<14}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
         for kind in sorted(latencies):
             values = latencies[kind]
-            print(f"{kind:<14}{len(values):>7}{statistics.median(values):>9.0f}{percentile(values, .95):>9.0f}"
-                  f"{max(values):>9.0f}")
-        print(f"{'all':<14}{len(everything):>7}{statistics.median(everything):>9.0f}"
-              f"{percentile(everything, .95):>9.0f}{max(everything):>9.0f}")
+            print(
+                f"{kind:<14}{len(values):>7}{statistics.median(values):>9.0f}{percentile(values, 0.95):>9.0f}"
+                f"{max(values):>9.0f}"
+            )
+        print(
+            f"{'all':<14}{len(everything):>7}{statistics.median(everything):>9.0f}"
+            f"{percentile(everything, 0.95):>9.0f}{max(everything):>9.0f}"
+        )
         print(f"throughput {len(everything) / wall_s:.1f} req/s; errors {len(errors)}")
         for kind, detail in errors[:10]:
             print(f"  error {kind}: {detail}")
-        p95 = percentile(everything, .95)
+        p95 = percentile(everything, 0.95)
         print(f"target p95 <= 250 ms and 0 errors: {'met' if p95 <= 250 and not errors else 'NOT met'}")
     finally:
         if server is not None:

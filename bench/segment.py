@@ -97,10 +97,15 @@ def main() -> None:
     vectors = dict(zip(unique, embed_sentences(unique)))
 
     print(f"\nPk / WindowDiff, mean over {args.docs} Choi-style documents of 10 segments (lower is better)")
-    print(f"{'segment length':<16}" + "".join(f"{name:>22}" for name in ("ours (pauses)", "ours (flat)", "clipsai", "even")))
+    print(
+        f"{'segment length':<16}"
+        + "".join(f"{name:>22}" for name in ("ours (pauses)", "ours (flat)", "clipsai", "even"))
+    )
     for lo, hi in ((4, 10), (3, 5), (6, 8), (9, 11)):
         result = evaluate(args.docs, lo, hi, vectors)
-        cells = [f"{result[n][0]:.3f} / {result[n][1]:.3f}" for n in ("ours (pauses)", "ours (flat)", "clipsai", "even")]
+        cells = [
+            f"{result[n][0]:.3f} / {result[n][1]:.3f}" for n in ("ours (pauses)", "ours (flat)", "clipsai", "even")
+        ]
         print(f"{f'{lo}-{hi} sentences':<16}" + "".join(f"{c:>22}" for c in cells))
 
     if args.skip_speed:

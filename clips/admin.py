@@ -13,7 +13,17 @@ class StageRunInline(admin.TabularInline):
 
 @admin.register(Video)
 class VideoAdmin(admin.ModelAdmin):
-    list_display = ("id", "title", "owner", "status", "source", "duration_s", "detected_language", "clip_count", "created")
+    list_display = (
+        "id",
+        "title",
+        "owner",
+        "status",
+        "source",
+        "duration_s",
+        "detected_language",
+        "clip_count",
+        "created",
+    )
     list_filter = ("status", "source", "detected_language", "copy_provider", "created")
     search_fields = ("title", "source_url", "owner__username")
     date_hierarchy = "created"
@@ -63,7 +73,16 @@ class CopyEditInline(admin.TabularInline):
 
 @admin.register(Copy)
 class CopyAdmin(admin.ModelAdmin):
-    list_display = ("clip", "style", "engagement_score", "viral_potential", "provider", "is_local_draft", "version", "edited_by")
+    list_display = (
+        "clip",
+        "style",
+        "engagement_score",
+        "viral_potential",
+        "provider",
+        "is_local_draft",
+        "version",
+        "edited_by",
+    )
     list_filter = ("style", "provider", "is_local_draft")
     search_fields = ("text", "clip__video__title")
     inlines = [CopyEditInline]

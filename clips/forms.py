@@ -9,10 +9,22 @@ from pipeline.fetch import check_url
 from .models import Clip, Copy, Video
 from .review import parse_hashtags
 
-LANGUAGES = [("", "Detect automatically"), ("en", "English"), ("es", "Spanish"), ("fr", "French"),
-             ("de", "German"), ("pt", "Portuguese"), ("it", "Italian"), ("nl", "Dutch")]
-PROVIDERS = [("", "Site default"), ("local", "Local draft (offline)"), ("gemini", "Gemini"),
-             ("openai", "OpenAI-compatible server")]
+LANGUAGES = [
+    ("", "Detect automatically"),
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("fr", "French"),
+    ("de", "German"),
+    ("pt", "Portuguese"),
+    ("it", "Italian"),
+    ("nl", "Dutch"),
+]
+PROVIDERS = [
+    ("", "Site default"),
+    ("local", "Local draft (offline)"),
+    ("gemini", "Gemini"),
+    ("openai", "OpenAI-compatible server"),
+]
 
 
 class VideoForm(forms.ModelForm):
@@ -21,10 +33,23 @@ class VideoForm(forms.ModelForm):
 
     class Meta:
         model = Video
-        fields = ["title", "language", "clip_preset", "min_clip_s", "max_clip_s", "aspect", "subtitle_style",
-                  "copy_provider"]
-        labels = {"clip_preset": "Clip length", "min_clip_s": "Custom minimum (s)",
-                  "max_clip_s": "Custom maximum (s)", "aspect": "Aspect ratio", "copy_provider": "Copy writer"}
+        fields = [
+            "title",
+            "language",
+            "clip_preset",
+            "min_clip_s",
+            "max_clip_s",
+            "aspect",
+            "subtitle_style",
+            "copy_provider",
+        ]
+        labels = {
+            "clip_preset": "Clip length",
+            "min_clip_s": "Custom minimum (s)",
+            "max_clip_s": "Custom maximum (s)",
+            "aspect": "Aspect ratio",
+            "copy_provider": "Copy writer",
+        }
         widgets = {"language": forms.Select(choices=LANGUAGES), "copy_provider": forms.Select(choices=PROVIDERS)}
 
     def __init__(self, *args, **kwargs):
@@ -97,13 +122,24 @@ class ClipFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *Clip.Status.choices], required=False)
     style = forms.ChoiceField(choices=[("", "Any style"), *Copy.Style.choices], required=False)
     min_score = forms.FloatField(required=False, min_value=0, max_value=100, label="Min. score (%)")
-    sort = forms.ChoiceField(choices=[("position", "In video order"), ("score", "Best score first"),
-                                      ("start", "Start time"), ("duration", "Shortest first")], required=False)
+    sort = forms.ChoiceField(
+        choices=[
+            ("position", "In video order"),
+            ("score", "Best score first"),
+            ("start", "Start time"),
+            ("duration", "Shortest first"),
+        ],
+        required=False,
+    )
 
     def filters(self) -> dict:
         if not self.is_valid():
             return {}
         data = self.cleaned_data
         min_score = data.get("min_score")
-        return {"status": data.get("status") or "", "style": data.get("style") or "",
-                "min_score": min_score / 100 if min_score is not None else None, "sort": data.get("sort") or "position"}
+        return {
+            "status": data.get("status") or "",
+            "style": data.get("style") or "",
+            "min_score": min_score / 100 if min_score is not None else None,
+            "sort": data.get("sort") or "position",
+        }

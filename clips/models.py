@@ -42,7 +42,9 @@ class Video(models.Model):
     clip_preset = models.CharField(max_length=10, choices=ClipPreset.choices, default=ClipPreset.MEDIUM)
     min_clip_s = models.FloatField(default=30)
     max_clip_s = models.FloatField(default=90)
-    aspect = models.CharField(max_length=5, default="9:16", choices=[("9:16", "9:16"), ("1:1", "1:1"), ("16:9", "16:9")])
+    aspect = models.CharField(
+        max_length=5, default="9:16", choices=[("9:16", "9:16"), ("1:1", "1:1"), ("16:9", "16:9")]
+    )
     strategy = models.CharField(
         max_length=20, default="keep_in_frame", choices=[("keep_in_frame", "Keep in frame"), ("centered", "Centered")]
     )

@@ -73,7 +73,9 @@ def copy_errors(text: str, hashtags: list[str]) -> dict[str, str]:
         errors["hashtags"] = f"Mandatory hashtag{'s' if len(missing) > 1 else ''} missing: {' '.join(missing)}"
     length, limit = len(caption(text.strip(), hashtags)), char_limit()
     if length > limit:
-        errors["text"] = f"The caption is {length} characters with its hashtags; the {settings.CLIPER['PLATFORM']} limit is {limit}."
+        errors["text"] = (
+            f"The caption is {length} characters with its hashtags; the {settings.CLIPER['PLATFORM']} limit is {limit}."
+        )
     return errors
 
 
@@ -101,15 +103,23 @@ def copy_save(*, clip: Clip, user, text: str, hashtags: list[str], base_version:
         if before is None or before["version"] != base_version:
             return _conflict(copy)
         updated = Copy.objects.filter(pk=copy.pk, version=base_version).update(
-            text=text, hashtags=hashtags, version=F("version") + 1, edited_by=user, edited_at=timezone.now(),
+            text=text,
+            hashtags=hashtags,
+            version=F("version") + 1,
+            edited_by=user,
+            edited_at=timezone.now(),
             failure_reason="",
         )
         if not updated:
             return _conflict(copy)
         CopyEdit.objects.create(
-            copy=copy, user=user, version=base_version + 1,
-            before_text=before["text"], after_text=text,
-            before_hashtags=before["hashtags"], after_hashtags=hashtags,
+            copy=copy,
+            user=user,
+            version=base_version + 1,
+            before_text=before["text"],
+            after_text=text,
+            before_hashtags=before["hashtags"],
+            after_hashtags=hashtags,
         )
     copy.refresh_from_db()
     return CopySaveResult(copy=copy, saved=True)
@@ -131,8 +141,22 @@ def clips_review_bulk(*, video: Video, clip_ids: list[int], user, approve: bool)
 
 # --- the approved zip ---------------------------------------------------------------------
 
-MANIFEST_FIELDS = ["clip", "file", "kind", "start_s", "end_s", "duration_s", "score", "style", "caption_file",
-                   "srt_file", "hashtags", "reviewed_by", "reviewed_at", "reason"]
+MANIFEST_FIELDS = [
+    "clip",
+    "file",
+    "kind",
+    "start_s",
+    "end_s",
+    "duration_s",
+    "score",
+    "style",
+    "caption_file",
+    "srt_file",
+    "hashtags",
+    "reviewed_by",
+    "reviewed_at",
+    "reason",
+]
 
 
 def approved_zip(*, video: Video) -> tuple[io.IOBase, str]:
@@ -149,11 +173,20 @@ def approved_zip(*, video: Video) -> tuple[io.IOBase, str]:
             stem = f"clip_{clip.index + 1:02d}"
             video_rel, kind = (clip.final, "final") if clip.final else (clip.preview, "preview")
             row = {
-                "clip": clip.index + 1, "file": "", "kind": kind, "start_s": round(clip.start_s, 3),
-                "end_s": round(clip.end_s, 3), "duration_s": round(clip.duration_s, 3), "score": round(clip.score, 3),
-                "style": "", "caption_file": "", "srt_file": "", "hashtags": "",
+                "clip": clip.index + 1,
+                "file": "",
+                "kind": kind,
+                "start_s": round(clip.start_s, 3),
+                "end_s": round(clip.end_s, 3),
+                "duration_s": round(clip.duration_s, 3),
+                "score": round(clip.score, 3),
+                "style": "",
+                "caption_file": "",
+                "srt_file": "",
+                "hashtags": "",
                 "reviewed_by": clip.reviewed_by.username if clip.reviewed_by else "",
-                "reviewed_at": clip.reviewed_at.isoformat() if clip.reviewed_at else "", "reason": clip.reason,
+                "reviewed_at": clip.reviewed_at.isoformat() if clip.reviewed_at else "",
+                "reason": clip.reason,
             }
             if video_rel and (media_root / video_rel).is_file():
                 row["file"] = f"{stem}.mp4"
@@ -198,11 +231,19 @@ def sample_video_create(*, owner, clip_preset: str = "short", queue: bool = True
     """A video row for the offline sample; with queue=True the worker makes the file then starts
     the pipeline (otherwise call sample_video_make yourself)."""
     video = services.video_create(
-        owner=owner, source=Video.Source.UPLOAD, start=False, title=SAMPLE_TITLE, language="en",
-        clip_preset=clip_preset, copy_provider="local", whisper_model=settings.CLIPER["WHISPER_MODEL"],
+        owner=owner,
+        source=Video.Source.UPLOAD,
+        start=False,
+        title=SAMPLE_TITLE,
+        language="en",
+        clip_preset=clip_preset,
+        copy_provider="local",
+        whisper_model=settings.CLIPER["WHISPER_MODEL"],
     )
     if queue:
-        transaction.on_commit(lambda: async_task("clips.review.sample_video_make", video.pk, task_name=f"sample{video.pk}"))
+        transaction.on_commit(
+            lambda: async_task("clips.review.sample_video_make", video.pk, task_name=f"sample{video.pk}")
+        )
     return video
 
 

@@ -6,9 +6,19 @@ ROLE_PERMISSIONS = {
     EDITOR: ["view_video", "add_video", "view_clip", "view_copy", "change_copy"],
     APPROVER: ["view_video", "add_video", "view_clip", "view_copy", "approve_clip", "download_clip"],
     ADMIN: [
-        "view_video", "add_video", "change_video", "delete_video",
-        "view_clip", "change_clip", "delete_clip", "approve_clip", "download_clip",
-        "view_copy", "change_copy", "view_stagerun", "change_stagerun",
+        "view_video",
+        "add_video",
+        "change_video",
+        "delete_video",
+        "view_clip",
+        "change_clip",
+        "delete_clip",
+        "approve_clip",
+        "download_clip",
+        "view_copy",
+        "change_copy",
+        "view_stagerun",
+        "change_stagerun",
     ],
 }
 
@@ -33,6 +43,4 @@ def ensure_roles(group_model, permission_model) -> None:
     """Creates the groups with their permissions; idempotent (used by the data migration)."""
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role)
-        group.permissions.set(
-            permission_model.objects.filter(content_type__app_label="clips", codename__in=codenames)
-        )
+        group.permissions.set(permission_model.objects.filter(content_type__app_label="clips", codename__in=codenames))

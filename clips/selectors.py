@@ -30,14 +30,17 @@ def videos_for_list():
     )
 
 
-def clips_for_review(video: Video, *, status: str = "", style: str = "", min_score: float | None = None,
-                     sort: str = "position"):
+def clips_for_review(
+    video: Video, *, status: str = "", style: str = "", min_score: float | None = None, sort: str = "position"
+):
     """A video's clips with their copy, filtered by status, copy style and minimum score (0..1)."""
     from django.db.models import ExpressionWrapper, F, FloatField
 
     edits = Prefetch("copy__edits", queryset=CopyEdit.objects.select_related("user"))
-    clips = video.clips.select_related("video", "copy", "reviewed_by").prefetch_related(edits).annotate(
-        duration=ExpressionWrapper(F("end_s") - F("start_s"), output_field=FloatField())
+    clips = (
+        video.clips.select_related("video", "copy", "reviewed_by")
+        .prefetch_related(edits)
+        .annotate(duration=ExpressionWrapper(F("end_s") - F("start_s"), output_field=FloatField()))
     )
     if status:
         clips = clips.filter(status=status)
@@ -107,8 +110,15 @@ def dashboard_figures() -> dict:
         durations.setdefault(stage, []).append((finished - started).total_seconds())
     for stage in STAGES:
         values = durations.get(stage.name, [])
-        timings.append(StageTiming(stage.name, stage.label, len(values),
-                                   sum(values) / len(values) if values else None, max(values) if values else None))
+        timings.append(
+            StageTiming(
+                stage.name,
+                stage.label,
+                len(values),
+                sum(values) / len(values) if values else None,
+                max(values) if values else None,
+            )
+        )
     approvals = videos_for_list().filter(clip_count__gt=0)[:50]
     return {
         "queue_depth": queue_depth,

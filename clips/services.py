@@ -289,8 +289,14 @@ def clip_render(*, clip_id: int, preview: bool) -> None:
 
     try:
         result = render_workdir_clip(
-            video.workdir, clip.index, options, preview=preview, progress=progress,
-            start_s=clip.start_s, end_s=clip.end_s, words=words,
+            video.workdir,
+            clip.index,
+            options,
+            preview=preview,
+            progress=progress,
+            start_s=clip.start_s,
+            end_s=clip.end_s,
+            words=words,
         )
     except (InputError, OSError) as exc:
         message = str(exc) if isinstance(exc, InputError) else f"{exc.strerror or exc} (file system)"

@@ -75,8 +75,11 @@ def video_new(request):
         return render(request, template, context, status=200 if request.htmx else 400)
     data = form.cleaned_data
     video = services.video_create(
-        owner=request.user, source=Video.Source.UPLOAD if data["upload"] else Video.Source.URL,
-        upload=data["upload"] or None, url=data["url"] or "", **form.video_fields(),
+        owner=request.user,
+        source=Video.Source.UPLOAD if data["upload"] else Video.Source.URL,
+        upload=data["upload"] or None,
+        url=data["url"] or "",
+        **form.video_fields(),
     )
     messages.success(request, "Video added: processing has started.")
     if request.htmx:
@@ -109,12 +112,14 @@ def video_detail(request, video_id):
     video = _get_video_for_user(request, video_id)
     context = _video_context(request, video)
     transcript = getattr(video, "transcript", None) if hasattr(video, "transcript") else None
-    context.update({
-        "chapters": _chapters(transcript),
-        "transcript": transcript,
-        "media_file": selectors.media_file_of(video),
-        "clip_counts": {s: video.clips.filter(status=s).count() for s in Clip.Status.values},
-    })
+    context.update(
+        {
+            "chapters": _chapters(transcript),
+            "transcript": transcript,
+            "media_file": selectors.media_file_of(video),
+            "clip_counts": {s: video.clips.filter(status=s).count() for s in Clip.Status.values},
+        }
+    )
     return render(request, "clips/video_detail.html", context)
 
 
@@ -199,9 +204,15 @@ def clip_list(request, video_id):
     filters = ClipFilterForm(request.GET or None)
     clips = selectors.clips_for_review(video, **filters.filters())
     cards = [_card(request, clip, copy=selectors.copy_of(clip)) for clip in clips]
-    context = {"video": video, "cards": cards, "filters": filters if request.GET else ClipFilterForm(),
-               "total": video.clips.count(), "approved": video.clips.filter(status=Clip.Status.APPROVED).count(),
-               "char_limit": review.char_limit(), "mandatory": review.mandatory_hashtags()}
+    context = {
+        "video": video,
+        "cards": cards,
+        "filters": filters if request.GET else ClipFilterForm(),
+        "total": video.clips.count(),
+        "approved": video.clips.filter(status=Clip.Status.APPROVED).count(),
+        "char_limit": review.char_limit(),
+        "mandatory": review.mandatory_hashtags(),
+    }
     if request.htmx and request.htmx.target == "clip-grid":
         return render(request, "clips/clip_list.html#grid", context)
     return render(request, "clips/clip_list.html", context)
@@ -275,7 +286,10 @@ def copy_save(request, clip_id):
         context = _card(request, clip, form=form)
         return render(request, "clips/clip_list.html#copy_form", context)
     result = review.copy_save(
-        clip=clip, user=request.user, text=form.cleaned_data["text"], hashtags=form.hashtag_list(),
+        clip=clip,
+        user=request.user,
+        text=form.cleaned_data["text"],
+        hashtags=form.hashtag_list(),
         base_version=form.cleaned_data["version"],
     )
     if result.saved:

@@ -62,10 +62,7 @@ def find_clips(
     if len(sentences) < MIN_SENTENCES:
         context = build_context(sentences, np.zeros(0), None)
         clips = _fallback_clips(sentences, min_s, max_s)
-        note = (
-            f"Only {len(sentences)} sentences: too little text to find topics, "
-            "so clips are sentence-aligned chunks."
-        )
+        note = f"Only {len(sentences)} sentences: too little text to find topics, so clips are sentence-aligned chunks."
         return _result([Span(0, len(sentences), 0.0, end_s)], clips, sentences, context, end_s, note)
 
     from .embeddings import embed_sentences
@@ -78,9 +75,7 @@ def find_clips(
     boundaries, strengths = segment_topics(embeddings, starts[1:] - ends[:-1])
     topic_ends = np.r_[np.flatnonzero(boundaries), len(sentences) - 1]
     topic_firsts = np.r_[0, topic_ends[:-1] + 1]
-    topics = [
-        Span(int(a), int(b) + 1, units[a].start_s, units[b].end_s) for a, b in zip(topic_firsts, topic_ends)
-    ]
+    topics = [Span(int(a), int(b) + 1, units[a].start_s, units[b].end_s) for a, b in zip(topic_firsts, topic_ends)]
 
     progress(0.93, "Choosing clips")
     candidates = clipsai_clips(units, embeddings, min_s=min_s, max_s=max_s)
@@ -149,9 +144,7 @@ def _result(topics, candidates, sentences, context, end_s, note) -> schemas.Clip
     ]
     # Chapters cover the whole media: each runs until the next one starts.
     chapter_starts = [0.0] + [topic.start_s for topic in topics[1:]]
-    chapters = [
-        schemas.Topic(start=start, end=end) for start, end in zip(chapter_starts, chapter_starts[1:] + [end_s])
-    ]
+    chapters = [schemas.Topic(start=start, end=end) for start, end in zip(chapter_starts, chapter_starts[1:] + [end_s])]
     return schemas.ClipsResult(topics=chapters, clips=clips, note=note)
 
 

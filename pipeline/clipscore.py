@@ -51,9 +51,7 @@ class ScoringContext:
         return self.window_norms[size]
 
 
-def build_context(
-    sentences: list[Sentence], strengths: np.ndarray, embeddings: np.ndarray | None
-) -> ScoringContext:
+def build_context(sentences: list[Sentence], strengths: np.ndarray, embeddings: np.ndarray | None) -> ScoringContext:
     """Per-transcript facts for score_clip; strengths: per gap (may be empty), embeddings: (N, E)."""
     word_counts = np.array([s.end_word - s.first_word for s in sentences])
     if len(strengths) and strengths.std() > 0:

@@ -207,4 +207,3 @@ def _explain(error: str) -> str:
     if "Unable to download webpage" in error or "timed out" in error.lower() or "Connection refused" in error:
         return f"Could not reach the server ({error[:200]})."
     return f"Could not download the video: {error[:300]}"
-

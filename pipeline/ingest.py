@@ -83,7 +83,9 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
     return info
 
 
-def extract_audio(media_path: Path, wav_path: Path, *, duration_s: float = 0.0, progress: Progress = no_progress) -> float:
+def extract_audio(
+    media_path: Path, wav_path: Path, *, duration_s: float = 0.0, progress: Progress = no_progress
+) -> float:
     """Write the first audio stream as 16 kHz mono 16-bit PCM WAV; return its length in seconds.
 
     The file appears whole or not at all (written under a temporary name, then renamed).
@@ -111,7 +113,9 @@ def extract_audio(media_path: Path, wav_path: Path, *, duration_s: float = 0.0, 
             stderr = proc.stderr.read()
         if proc.returncode != 0:
             detail = (stderr.strip().splitlines() or ["unknown error"])[-1]
-            raise InputError(f"Could not read the sound track ({detail.replace(ffmpeg_input(media_path), Path(media_path).name)}).")
+            raise InputError(
+                f"Could not read the sound track ({detail.replace(ffmpeg_input(media_path), Path(media_path).name)})."
+            )
         with wave.open(str(tmp_path), "rb") as wav:
             seconds = wav.getnframes() / wav.getframerate()
         os.replace(tmp_path, wav_path)

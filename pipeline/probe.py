@@ -32,8 +32,10 @@ def probe(path: Path, *, max_duration_s: float = 10 * 3600, min_duration_s: floa
     audios = [s for s in streams if s.get("codec_type") == "audio"]
     format_name = fmt.get("format_name", "")
 
-    if format_name == "image2" or format_name.endswith("_pipe") or (
-        videos and not audios and videos[0].get("codec_name") in IMAGE_CODECS
+    if (
+        format_name == "image2"
+        or format_name.endswith("_pipe")
+        or (videos and not audios and videos[0].get("codec_name") in IMAGE_CODECS)
     ):
         raise InputError("This is a still image, not a video. Upload a video with sound.")
     if not videos and audios:
@@ -43,12 +45,16 @@ def probe(path: Path, *, max_duration_s: float = 10 * 3600, min_duration_s: floa
     video = videos[0]
     if video.get("codec_name") in (None, "", "unknown", "none"):
         tag = video.get("codec_tag_string", "?")
-        raise InputError(f"The video is in a format ffmpeg cannot decode (codec tag {tag}). Convert it to H.264 MP4 first.")
+        raise InputError(
+            f"The video is in a format ffmpeg cannot decode (codec tag {tag}). Convert it to H.264 MP4 first."
+        )
     if not audios:
         raise InputError("This video has no sound track. CLIPER needs speech to find clips.")
     audio = audios[0]
     if audio.get("codec_name") in (None, "", "unknown", "none"):
-        raise InputError("The sound track is in a format ffmpeg cannot decode. Convert the file to MP4 (AAC audio) first.")
+        raise InputError(
+            "The sound track is in a format ffmpeg cannot decode. Convert the file to MP4 (AAC audio) first."
+        )
 
     duration = _duration(fmt, streams)
     if duration is None:

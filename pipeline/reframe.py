@@ -193,7 +193,9 @@ def _analyse(media_path: Path, video: VideoInfo, start_s: float, end_s: float, s
                 samples.times.append(round(t, 3))
                 samples.shot_ids.append(shot_id)
                 boxes = _detect(detector, frame, samples)
-                samples.boxes.append([(x * to_source, y * to_source, w * to_source, h * to_source, score) for x, y, w, h, score in boxes])
+                samples.boxes.append(
+                    [(x * to_source, y * to_source, w * to_source, h * to_source, score) for x, y, w, h, score in boxes]
+                )
                 if progress is not None and len(samples.times) % 20 == 0:
                     progress(min(t / duration_s, 1.0), "Finding faces")
             frame_index += 1
@@ -340,7 +342,10 @@ def _plan(path: CropPath, samples: _Samples, strategy: str, margin: float) -> No
             ys[index] = (path.source_height - path.height) / 2
             continue
         boxes = _fill_gaps(boxes)
-        for axis, out, crop_len, source_len in ((0, xs, path.width, path.source_width), (1, ys, path.height, path.source_height)):
+        for axis, out, crop_len, source_len in (
+            (0, xs, path.width, path.source_width),
+            (1, ys, path.height, path.source_height),
+        ):
             starts = np.array([b[axis] for b in boxes])
             sizes = np.array([b[axis + 2] for b in boxes])
             if crop_len >= source_len:
@@ -429,7 +434,9 @@ def _keep_in_frame(times, starts, sizes, crop_len: int, source_len: int, margin:
     return out
 
 
-def _smooth_damp(current: float, target: float, velocity: float, smooth_time_s: float, dt: float) -> tuple[float, float]:
+def _smooth_damp(
+    current: float, target: float, velocity: float, smooth_time_s: float, dt: float
+) -> tuple[float, float]:
     """One step of a critically damped spring (Game Programming Gems 4, 1.10): eases in and out."""
     if dt <= 0:
         return current, velocity

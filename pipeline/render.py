@@ -217,8 +217,23 @@ def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
     tmp = poster_path.with_name(f".{poster_path.stem}.part.jpg")
     result = subprocess.run(
         [
-            "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-ss", f"{at_s:.3f}",
-            "-i", f"file:{video_path}", "-frames:v", "1", "-q:v", "3", "-f", "image2", f"file:{tmp}",
+            "ffmpeg",
+            "-hide_banner",
+            "-nostdin",
+            "-y",
+            "-loglevel",
+            "error",
+            "-ss",
+            f"{at_s:.3f}",
+            "-i",
+            f"file:{video_path}",
+            "-frames:v",
+            "1",
+            "-q:v",
+            "3",
+            "-f",
+            "image2",
+            f"file:{tmp}",
         ],  # fmt: skip
         capture_output=True,
         text=True,

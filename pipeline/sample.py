@@ -143,8 +143,7 @@ def compose_face_video(
                 y_expr = f"{face.y0:.2f}+({y1 - face.y0:.2f})*min(t/{d:.3f}\\,1)"
                 # One decoded frame repeated in memory: decoding the PNG per frame was 10x slower.
                 graph.append(
-                    f"[{input_index}:v]scale=iw*{face.scale}:-1,loop=loop=-1:size=1,"
-                    f"setpts=N/{fps}/TB[p{i}_{j}]"
+                    f"[{input_index}:v]scale=iw*{face.scale}:-1,loop=loop=-1:size=1,setpts=N/{fps}/TB[p{i}_{j}]"
                 )
                 graph.append(
                     f"[s{i}_{j}][p{i}_{j}]overlay=x='{x_expr}':y='{y_expr}':eval=frame:shortest=1[s{i}_{j + 1}]"

@@ -30,9 +30,7 @@ class Sentence:
     end_word: int  # one past the last word
 
 
-def split_sentences(
-    words: list[Word], *, max_words: int = 60, max_s: float = 30.0
-) -> list[Sentence]:
+def split_sentences(words: list[Word], *, max_words: int = 60, max_s: float = 30.0) -> list[Sentence]:
     """Group words into sentences; every word belongs to exactly one sentence, in order.
 
     max_words / max_s (seconds): longer unpunctuated runs are cut at their longest pause.

@@ -130,8 +130,13 @@ def clipsai_clips(
     for window_sizes, pass_min_s in CLIPSAI_PASSES:
         for k in window_sizes:
             clips = _tile_rounds(
-                sentences, embeddings, k, min_s if pass_min_s is None else pass_min_s, max_s,
-                clips, legacy_start,
+                sentences,
+                embeddings,
+                k,
+                min_s if pass_min_s is None else pass_min_s,
+                max_s,
+                clips,
+                legacy_start,
             )
     return clips
 

@@ -174,7 +174,9 @@ def _transcribe_chunk(whisper, samples, offset_s, duration, language, align_mode
             if text:
                 words.append(schemas.Word(text=text, start=offset_s + word.start, end=offset_s + word.end))
         done_s = offset_s + segment.end
-        progress(min(done_s / duration, 1.0) if duration else 0.0, f"Transcribed {_clock(done_s)} of {_clock(duration)}")
+        progress(
+            min(done_s / duration, 1.0) if duration else 0.0, f"Transcribed {_clock(done_s)} of {_clock(duration)}"
+        )
     if words and align_model_dir:
         words = _align(words, texts, samples, offset_s, info.language, align_model_dir)
     return words, info.language

@@ -17,6 +17,10 @@ as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >/dev/
 as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
   -o "-h 127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c full_page_writes=off" start >/dev/null
 
+echo "== ruff: lint and format"
+ruff check .
+ruff format --check .
+
 status=0
 echo "== SQLite: the whole suite"
 python -m pytest "$@" || status=$?

@@ -88,10 +88,18 @@ class Recorded:
         text = self.prompt_text
         if "clip_styles" in text:
             return "classify"
-        for style, marker in (("viral", "scroll-stopping"), ("educational", "educational videos"), ("storytelling", "into a story")):
+        for style, marker in (
+            ("viral", "scroll-stopping"),
+            ("educational", "educational videos"),
+            ("storytelling", "into a story"),
+        ):
             if marker in text:
                 return style
-        for style, marker in (("viral", "frenan el scroll"), ("educational", "educativos"), ("storytelling", "en una historia")):
+        for style, marker in (
+            ("viral", "frenan el scroll"),
+            ("educational", "educativos"),
+            ("storytelling", "en una historia"),
+        ):
             if marker in text:
                 return style
         return "unknown"
@@ -194,22 +202,36 @@ def openai_tool_call(payload: dict | str, tool_name: str, tokens_in: int = 100, 
                         "role": "assistant",
                         "content": None,
                         "tool_calls": [
-                            {"id": "call_1", "type": "function", "function": {"name": tool_name, "arguments": arguments}}
+                            {
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": tool_name, "arguments": arguments},
+                            }
                         ],
                     },
                     "finish_reason": "tool_calls",
                 }
             ],
-            "usage": {"prompt_tokens": tokens_in, "completion_tokens": tokens_out, "total_tokens": tokens_in + tokens_out},
+            "usage": {
+                "prompt_tokens": tokens_in,
+                "completion_tokens": tokens_out,
+                "total_tokens": tokens_in + tokens_out,
+            },
         }
     )
 
 
 def openai_error(status: int, headers: dict | None = None) -> FakeReply:
-    return FakeReply(status=status, body={"error": {"message": "fake failure", "type": "server_error", "code": status}}, headers=headers or {})
+    return FakeReply(
+        status=status,
+        body={"error": {"message": "fake failure", "type": "server_error", "code": status}},
+        headers=headers or {},
+    )
 
 
-def good_copy(clip_id: int, *, engagement: float = 8.5, viral: float = 7.0, text: str | None = None, hashtags=None) -> dict:
+def good_copy(
+    clip_id: int, *, engagement: float = 8.5, viral: float = 7.0, text: str | None = None, hashtags=None
+) -> dict:
     return {
         "clip_id": clip_id,
         "hook": f"Hook for clip {clip_id}?",
@@ -258,7 +280,9 @@ class OpenAIProtocol:
 
     @staticmethod
     def options(url: str, **values) -> PipelineOptions:
-        return PipelineOptions(copy_provider="openai", openai_base_url=f"{url}/v1", openai_model="local-model", **values)
+        return PipelineOptions(
+            copy_provider="openai", openai_base_url=f"{url}/v1", openai_model="local-model", **values
+        )
 
     @staticmethod
     def answer(request: Recorded, payload: dict | str, tokens_in: int = 100, tokens_out: int = 50) -> FakeReply:

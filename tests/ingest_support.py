@@ -46,7 +46,9 @@ def video_with_audio(audio_path: Path, out_path: Path, *, size: str = "160x90", 
     return out_path
 
 
-def lavfi_video(out_path: Path, *, seconds: float, audio: str | None = "sine=f=300:r=16000", extra: list[str] = ()) -> Path:
+def lavfi_video(
+    out_path: Path, *, seconds: float, audio: str | None = "sine=f=300:r=16000", extra: list[str] = ()
+) -> Path:
     """A test-pattern video of the given length; audio is a lavfi source or None for no audio."""
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=s=160x90:r=10:d={seconds}"]
     if audio:

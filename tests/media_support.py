@@ -13,10 +13,12 @@ WIDTH, HEIGHT, FPS = 640, 360, 25
 HEAD_SCALE = 0.8  # the 300 px head photograph at 240 px: its face is ~82 px, well detected at 640 px
 HEAD_SIZE = 300 * HEAD_SCALE
 # A name that broke subtitle filters in the original: quotes, colon, comma, brackets, non-ASCII.
-ODD_NAME = "clip 'é:1, [x]; ñ \"q\" 字幕.mp4"
+ODD_NAME = 'clip \'é:1, [x]; ñ "q" 字幕.mp4'
 
 
-def head(x0: float, x1: float | None = None, *, y: float = (HEIGHT - HEAD_SIZE) / 2, scale: float = HEAD_SCALE) -> Placement:
+def head(
+    x0: float, x1: float | None = None, *, y: float = (HEIGHT - HEAD_SIZE) / 2, scale: float = HEAD_SCALE
+) -> Placement:
     """The astronaut's head photograph, top-left at x0 (moving to x1 over the shot)."""
     return Placement(x0, y, x1, None if x1 is None else y, scale)
 
@@ -72,4 +74,7 @@ def detect_faces(frame: np.ndarray) -> list[tuple[float, float, float, float]]:
     options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=str(face_model_path())))
     with vision.FaceDetector.create_from_options(options) as detector:
         result = detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame)))
-    return [(d.bounding_box.origin_x, d.bounding_box.origin_y, d.bounding_box.width, d.bounding_box.height) for d in result.detections]
+    return [
+        (d.bounding_box.origin_x, d.bounding_box.origin_y, d.bounding_box.width, d.bounding_box.height)
+        for d in result.detections
+    ]

@@ -27,4 +27,6 @@ def upload_video(owner, media_path: Path, **fields) -> Video:
     """A video created the way the upload form does it, with fast options for tests."""
     fields = {"whisper_model": "tiny.en", "clip_preset": "custom", "min_clip_s": 8, "max_clip_s": 30, **fields}
     with open(media_path, "rb") as f:
-        return services.video_create(owner=owner, source=Video.Source.UPLOAD, upload=File(f, name=media_path.name), **fields)
+        return services.video_create(
+            owner=owner, source=Video.Source.UPLOAD, upload=File(f, name=media_path.name), **fields
+        )

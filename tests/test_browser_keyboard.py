@@ -87,13 +87,18 @@ def test_keyboard_review_counter_errors_and_bulk(live_server, admin_user, media_
     page.click("#bulk-form button[value=approve]")
     page.wait_for_selector("text=2 clips approved.")
     assert list(Clip.objects.filter(video=video).order_by("index").values_list("status", flat=True)) == [
-        "approved", "rejected", "approved", "approved"]
+        "approved",
+        "rejected",
+        "approved",
+        "approved",
+    ]
     shot(page, "clips_keyboard_reviewed")
     shot(page, "clips_keyboard_reviewed_phone", PHONE)
 
 
-def test_two_people_saving_one_caption_see_a_conflict_and_lose_nothing(live_server, editor, django_user_model,
-                                                                         media_root, chromium):
+def test_two_people_saving_one_caption_see_a_conflict_and_lose_nothing(
+    live_server, editor, django_user_model, media_root, chromium
+):
     from .conftest import make_user
 
     make_user(django_user_model, "otto", "Editor")
@@ -119,8 +124,9 @@ def test_two_people_saving_one_caption_see_a_conflict_and_lose_nothing(live_serv
     assert Copy.objects.get(clip_id=clip_id).text == "Otto's words"
 
 
-def test_an_upload_shows_its_progress_and_opens_the_video(live_server, editor, media_root, chromium, tmp_path,
-                                                         monkeypatch):
+def test_an_upload_shows_its_progress_and_opens_the_video(
+    live_server, editor, media_root, chromium, tmp_path, monkeypatch
+):
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", False)  # no worker here: the queued first stage just waits

@@ -14,8 +14,15 @@ from .conftest import ARTIFACTS_DIR
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 LAPTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 # Three of the sample's four topics (~110 s of speech): at least two clips of the "short" preset,
 # quicker to process than the whole sample.
@@ -29,8 +36,12 @@ def browser(tmp_path):
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS,
-            headless=True, viewport=LAPTOP, accept_downloads=True,
+            str(tmp_path / "chromium-profile"),
+            executable_path="/usr/bin/chromium",
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport=LAPTOP,
+            accept_downloads=True,
         )
         context.set_default_timeout(20_000)
         try:
@@ -65,8 +76,7 @@ def wait_until_processed(page, worker, timeout_s=420):
 
 @pytest.mark.timeout(600)
 def test_sample_to_approved_zip(live_server, worker, admin_user, settings, monkeypatch, browser, tmp_path):
-    settings.CLIPER = {**settings.CLIPER, "WHISPER_MODEL": "tiny.en", "PLATFORM": "tiktok",
-                       "MANDATORY_HASHTAGS": []}
+    settings.CLIPER = {**settings.CLIPER, "WHISPER_MODEL": "tiny.en", "PLATFORM": "tiktok", "MANDATORY_HASHTAGS": []}
     monkeypatch.setenv("CLIPER_SAMPLE_TEXT", TEST_TALK)  # read by the worker that makes the sample
     # The live server answers /media/ itself, unauthenticated and without byte ranges; send
     # those requests to the app's own permission-checking media view, as in production.

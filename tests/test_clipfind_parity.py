@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .clipfind_support import choi_document, timed_transcript
 from pipeline.embeddings import embed_sentences, load_model
 from pipeline.sentences import split_sentences
 from pipeline.texttiling import Span, clipsai_clips, text_tile
+
+from .clipfind_support import choi_document, timed_transcript
 
 pytestmark = pytest.mark.slow
 
@@ -81,8 +82,15 @@ class SentenceTranscription:
     def get_sentence_info(self):
         info, char = [], 0
         for s in self.sentences:
-            info.append({"sentence": s.text, "start_char": char, "end_char": char + len(s.text),
-                         "start_time": s.start_s, "end_time": s.end_s})
+            info.append(
+                {
+                    "sentence": s.text,
+                    "start_char": char,
+                    "end_char": char + len(s.text),
+                    "start_time": s.start_s,
+                    "end_time": s.end_s,
+                }
+            )
             char += len(s.text) + 1
         return info
 

@@ -121,13 +121,21 @@ def test_presets_match_the_product_ranges():
 
 def test_spanish_talk_gets_clips_that_end_on_sentences():
     spanish = [
-        "¿Sabías que el café crece mejor en las montañas?", "La planta da cerezas rojas con dos semillas.",
-        "Casi todo el café se recoge a mano.", "Después se seca al sol durante varios días.",
-        "El tostado crea cientos de aromas nuevos.", "Un tueste claro conserva el sabor del origen.",
-        "El Dr. Gómez estudia el clima de la región.", "Las lluvias cambian cada año.",
-        "Ahora hablemos de fútbol.", "El equipo presiona muy arriba.", "Los laterales suben por las bandas.",
-        "El portero inicia el juego con pases cortos.", "Un gol temprano cambia el plan.",
-        "Los datos ayudan al entrenador.", "Pero los jugadores deciden en el campo.",
+        "¿Sabías que el café crece mejor en las montañas?",
+        "La planta da cerezas rojas con dos semillas.",
+        "Casi todo el café se recoge a mano.",
+        "Después se seca al sol durante varios días.",
+        "El tostado crea cientos de aromas nuevos.",
+        "Un tueste claro conserva el sabor del origen.",
+        "El Dr. Gómez estudia el clima de la región.",
+        "Las lluvias cambian cada año.",
+        "Ahora hablemos de fútbol.",
+        "El equipo presiona muy arriba.",
+        "Los laterales suben por las bandas.",
+        "El portero inicia el juego con pases cortos.",
+        "Un gol temprano cambia el plan.",
+        "Los datos ayudan al entrenador.",
+        "Pero los jugadores deciden en el campo.",
     ]
     transcript = timed_transcript(spanish, [0] * 8 + [1] * 7, words_per_s=1.2, language="es")
     result = clipfind.find_clips(transcript, min_s=15, max_s=60)

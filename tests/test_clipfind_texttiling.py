@@ -53,7 +53,11 @@ def test_max_pooling_keeps_the_value_of_largest_magnitude():
 def topic_embeddings(lengths, seed=0, noise=0.35):
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(len(lengths), 64))
-    rows = [centres[t] + noise * rng.normal(size=64) * np.linalg.norm(centres[t]) / 8 for t, n in enumerate(lengths) for _ in range(n)]
+    rows = [
+        centres[t] + noise * rng.normal(size=64) * np.linalg.norm(centres[t]) / 8
+        for t, n in enumerate(lengths)
+        for _ in range(n)
+    ]
     return np.array(rows, dtype=np.float32)
 
 

@@ -8,6 +8,9 @@ import json
 
 import pytest
 
+from pipeline.copywriter import RetryPolicy, write_copies
+from pipeline.errors import InputError
+
 from .copy_support import (
     ENGLISH_CLIPS,
     FAST_RETRY,
@@ -20,8 +23,6 @@ from .copy_support import (
     good_copy,
     transcript_for,
 )
-from pipeline.copywriter import RetryPolicy, write_copies
-from pipeline.errors import InputError
 
 STYLES = {0: "educational", 1: "storytelling", 2: "viral", 3: "educational"}
 PROTOCOLS = [GeminiProtocol, OpenAIProtocol]
@@ -68,7 +69,9 @@ def run_copies(protocol, server, clips=None, language="en", progress=None, retry
 def test_it_writes_every_clip_with_one_call_per_style_batch(protocol):
     with serve(protocol, good_batch(protocol)) as server:
         messages = []
-        result = run_copies(protocol, server, progress=lambda fraction, message="": messages.append((fraction, message)))
+        result = run_copies(
+            protocol, server, progress=lambda fraction, message="": messages.append((fraction, message))
+        )
 
     assert [copy.clip_id for copy in result.copies] == [0, 1, 2, 3]
     assert result.failures == []
@@ -226,7 +229,9 @@ def test_invalid_copy_is_retried_then_marked_failed_with_the_reason(protocol):
 def test_missing_mandatory_hashtags_are_added_and_scores_out_of_range_rejected(protocol):
     def reply(request, server):
         attempt = len(server.of_kind(request.kind))
-        copies = [good_copy(i, hashtags=["#coding"], viral=11 if attempt == 1 and i == 1 else 7) for i in request.clip_ids]
+        copies = [
+            good_copy(i, hashtags=["#coding"], viral=11 if attempt == 1 and i == 1 else 7) for i in request.clip_ids
+        ]
         return protocol.answer(request, {"copies": copies})
 
     with serve(protocol, reply) as server:

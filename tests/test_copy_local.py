@@ -59,7 +59,9 @@ def test_spanish_clips_get_spanish_calls_to_action():
 
 
 def test_drafts_fit_a_youtube_title():
-    result = write_copies(clips_of(ENGLISH_CLIPS), language="en", options=OPTIONS.model_copy(update={"platform": "youtube"}))
+    result = write_copies(
+        clips_of(ENGLISH_CLIPS), language="en", options=OPTIONS.model_copy(update={"platform": "youtube"})
+    )
 
     assert_valid_drafts(result, range(4), max_chars=100)
 
@@ -79,7 +81,9 @@ def test_unpunctuated_and_tiny_clips_still_get_drafts():
 def test_the_local_provider_is_deterministic_and_never_retries():
     options = OPTIONS.model_copy(update={"quality_threshold": 10.0})  # every draft is "weak"
     messages = []
-    first = write_copies(clips_of(ENGLISH_CLIPS), language="en", options=options, progress=lambda f, m="": messages.append(m))
+    first = write_copies(
+        clips_of(ENGLISH_CLIPS), language="en", options=options, progress=lambda f, m="": messages.append(m)
+    )
     second = write_copies(clips_of(ENGLISH_CLIPS), language="en", options=options)
 
     assert first == second
@@ -124,7 +128,17 @@ def test_command_writes_copies_and_regenerates_one_clip(tmp_path, monkeypatch, c
     def command(*argv):
         parser = argparse.ArgumentParser()
         copywriter.register(parser.add_subparsers(dest="command"))
-        args = parser.parse_args(["copy", str(tmp_path / "clips.json"), "--transcript", str(tmp_path / "transcript.json"), "-o", str(output), *argv])
+        args = parser.parse_args(
+            [
+                "copy",
+                str(tmp_path / "clips.json"),
+                "--transcript",
+                str(tmp_path / "transcript.json"),
+                "-o",
+                str(output),
+                *argv,
+            ]
+        )
         return args.handler(args)
 
     assert command() == 0
@@ -148,7 +162,9 @@ def test_real_speech_transcribed_by_whisper(tmp_path):
     wav = tmp_path / "speech.wav"
     subprocess.run(["espeak-ng", "-v", "en", "-s", "160", "-w", str(wav), text], check=True)
     pcm = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(wav), "-f", "f32le", "-ac", "1", "-ar", "16000", "-"], check=True, capture_output=True
+        ["ffmpeg", "-v", "error", "-i", str(wav), "-f", "f32le", "-ac", "1", "-ar", "16000", "-"],
+        check=True,
+        capture_output=True,
     ).stdout
     audio = np.frombuffer(pcm, dtype=np.float32)  # faster-whisper's own decoder needs another PyAV
     model = WhisperModel(str(assets.whisper_model_dir("base")), device="cpu", compute_type="int8", cpu_threads=2)

@@ -41,12 +41,20 @@ def _free_port():
 def test_serve_runs_web_and_worker_and_stops_both_on_ctrl_c(transactional_db, media_root, tmp_path):
     port = _free_port()
     env = {**worker_env(media_root), "CLIPER_DATA_DIR": str(tmp_path)}
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=REPO_DIR, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=REPO_DIR, env=env, check=True
+    )
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{port}", "--web-workers", "1"],
-        cwd=REPO_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        cwd=REPO_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
+
         def healthy():
             try:
                 return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).status == 200

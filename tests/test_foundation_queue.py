@@ -31,7 +31,13 @@ def test_starting_a_video_queues_its_first_stage_and_waits_the_rest(video, djang
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.video_start(video=video)
     states = {run.stage: run.state for run in video.stage_runs.all()}
-    assert states == {"ingest": "queued", "transcribe": "pending", "clips": "pending", "copy": "pending", "render": "pending"}
+    assert states == {
+        "ingest": "queued",
+        "transcribe": "pending",
+        "clips": "pending",
+        "copy": "pending",
+        "render": "pending",
+    }
     assert len(callbacks) == 1
     video.refresh_from_db()
     assert video.status == Video.Status.PROCESSING
@@ -78,8 +84,12 @@ def test_stages_left_running_by_a_dead_worker_are_requeued(video, django_capture
     if dead_pid == 0:
         os._exit(0)
     os.waitpid(dead_pid, 0)
-    StageRun.objects.filter(video=video, stage="ingest").update(state="running", worker=f"{socket.gethostname()}:{dead_pid}")
-    StageRun.objects.filter(video=video, stage="transcribe").update(state="running", worker=f"{socket.gethostname()}:{os.getpid()}")
+    StageRun.objects.filter(video=video, stage="ingest").update(
+        state="running", worker=f"{socket.gethostname()}:{dead_pid}"
+    )
+    StageRun.objects.filter(video=video, stage="transcribe").update(
+        state="running", worker=f"{socket.gethostname()}:{os.getpid()}"
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert services.recover_stalled_stages() == 1
     ingest = video.stage_runs.get(stage="ingest")

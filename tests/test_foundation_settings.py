@@ -8,9 +8,20 @@ SHOW = "import json; from django.conf import settings as s; print(json.dumps({'e
 
 
 def settings_with(env, tmp_path):
-    full_env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "cliper_site.settings", "CLIPER_DATA_DIR": str(tmp_path), **env}
-    out = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {SHOW}"], cwd=REPO_DIR, env=full_env,
-                         capture_output=True, text=True, check=True).stdout
+    full_env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "cliper_site.settings",
+        "CLIPER_DATA_DIR": str(tmp_path),
+        **env,
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {SHOW}"],
+        cwd=REPO_DIR,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -30,7 +41,9 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
 
 
 def test_database_url_and_redis_url_switch_backends(tmp_path):
-    s = settings_with({"DATABASE_URL": "postgres://u:p@db.example:5432/cliper", "REDIS_URL": "redis://cache:6379/0"}, tmp_path)
+    s = settings_with(
+        {"DATABASE_URL": "postgres://u:p@db.example:5432/cliper", "REDIS_URL": "redis://cache:6379/0"}, tmp_path
+    )
     assert s["engine"] == "django.db.backends.postgresql" and s["name"] == "cliper"
     assert s["q"]["redis"] == "redis://cache:6379/0" and s["q"]["orm"] is None
 

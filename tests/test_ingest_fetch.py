@@ -22,7 +22,7 @@ def site(tmp_path_factory):
     shutil.copy(root / "my talk.mp4", root / "other.mp4")
     (root / "page.html").write_text("<html><body><p>Just text, no video here.</p></body></html>")
     (root / "two.html").write_text(
-        '<html><head><title>Two talks</title></head><body>'
+        "<html><head><title>Two talks</title></head><body>"
         '<video src="my%20talk.mp4"></video><video src="other.mp4"></video></body></html>'
     )
     with LocalServer(root) as server:
@@ -32,7 +32,9 @@ def site(tmp_path_factory):
 def test_it_downloads_a_video_and_reports_bytes_speed_and_eta(site, tmp_path):
     events = []
     dl = tmp_path / "dl"
-    path, title = fetch(site.url("my%20talk.mp4"), dl, allow_private=True, progress=lambda f, m="": events.append((f, m)))
+    path, title = fetch(
+        site.url("my%20talk.mp4"), dl, allow_private=True, progress=lambda f, m="": events.append((f, m))
+    )
     assert path == dl / "source.mp4"
     assert path.stat().st_size > 1000
     assert title == "my talk"
@@ -88,8 +90,14 @@ def test_cancelling_from_the_progress_callback_stops_the_download(site, tmp_path
 
 
 def test_private_and_loopback_addresses_are_refused_unless_allowed(site, tmp_path):
-    for url in ("http://127.0.0.1:9/x.mp4", "http://localhost/x.mp4", "http://10.1.2.3/v.mp4",
-                "http://192.168.0.10/v", "http://169.254.169.254/latest", "http://[::1]/v.mp4"):
+    for url in (
+        "http://127.0.0.1:9/x.mp4",
+        "http://localhost/x.mp4",
+        "http://10.1.2.3/v.mp4",
+        "http://192.168.0.10/v",
+        "http://169.254.169.254/latest",
+        "http://[::1]/v.mp4",
+    ):
         with pytest.raises(InputError, match="private or local network address"):
             check_url(url, allow_private=False)
     check_url("http://127.0.0.1:9/x.mp4", allow_private=True)

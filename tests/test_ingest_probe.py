@@ -7,11 +7,11 @@ import wave
 from pathlib import Path
 
 import pytest
-from tests.ingest_support import lavfi_video, run
 
 from pipeline import ingest, schemas, stages
 from pipeline.errors import InputError
 from pipeline.probe import probe
+from tests.ingest_support import lavfi_video, run
 
 
 def ingest_file(path: Path, workdir: Path, **options) -> schemas.MediaInfo:
@@ -40,7 +40,7 @@ def test_it_ingests_a_video_and_extracts_16k_mono_audio(good_video, tmp_path):
     assert saved == info
 
 
-@pytest.mark.parametrize("name", ["it's my \"best\" talk 🎤 (final).mp4", "-v:1 [draft] $HOME.MP4"])
+@pytest.mark.parametrize("name", ['it\'s my "best" talk 🎤 (final).mp4', "-v:1 [draft] $HOME.MP4"])
 def test_it_accepts_names_with_spaces_quotes_and_emoji(good_video, tmp_path, name):
     odd = tmp_path / name
     shutil.copy(good_video, odd)
@@ -187,7 +187,9 @@ def test_save_upload_streams_to_disk_and_stops_at_the_limit(tmp_path):
 
 def test_probe_cli_prints_media_info(good_video):
     out = subprocess.run(
-        [".venv/bin/python", "-m", "pipeline", "probe", str(good_video)], capture_output=True, text=True,
+        [".venv/bin/python", "-m", "pipeline", "probe", str(good_video)],
+        capture_output=True,
+        text=True,
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert out.returncode == 0, out.stderr

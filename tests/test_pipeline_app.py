@@ -23,7 +23,9 @@ def test_a_video_goes_through_every_stage_to_reviewable_clips(admin_user, talk, 
         video = upload_video(admin_user, talk)
     video.refresh_from_db()
     runs = {run.stage: run for run in video.stage_runs.all()}
-    assert {name: run.state for name, run in runs.items()} == dict.fromkeys(runs, "done"), [r.message for r in runs.values()]
+    assert {name: run.state for name, run in runs.items()} == dict.fromkeys(runs, "done"), [
+        r.message for r in runs.values()
+    ]
     assert video.status == Video.Status.READY
     assert video.duration_s > 20 and video.detected_language == "en"
     assert len(video.transcript.words) > 50 and video.transcript.topics
@@ -103,7 +105,22 @@ def test_bad_uploads_fail_ingest_with_a_message(admin_user, tmp_path, name, cont
 
 
 def probe_size(path):
-    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
-                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=width,height",
+            "-of",
+            "csv=p=0",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     width, height = out.strip().split(",")
     return int(width), int(height)

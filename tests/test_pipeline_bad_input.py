@@ -55,7 +55,9 @@ def test_hostile_caption_text_is_stored_and_shown_literally(client, editor, medi
     settings.CLIPER = {**settings.CLIPER, "MANDATORY_HASHTAGS": []}
     clip = make_processed_video(editor, media_root).clips.get(index=0)
     client.force_login(editor)
-    response = client.post(reverse("copy_save", args=[clip.pk]), {"text": text, "hashtags": "#talk", "version": 1}, **HTMX)
+    response = client.post(
+        reverse("copy_save", args=[clip.pk]), {"text": text, "hashtags": "#talk", "version": 1}, **HTMX
+    )
     assert response.status_code == 200
     assert Copy.objects.get(clip=clip).text == text.strip()
     page = client.get(reverse("clip_list", args=[clip.video_id])).content.decode()

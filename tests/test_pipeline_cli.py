@@ -13,8 +13,9 @@ pytestmark = pytest.mark.slow
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], cwd=REPO_DIR,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *map(str, args)], cwd=REPO_DIR, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_run_writes_every_stage_output_and_resumes(tmp_path):

@@ -24,8 +24,12 @@ def test_a_worker_killed_in_every_stage_still_finishes_the_video(worker, admin_u
     killed_in = []
     for stage in STAGE_NAMES:
         run = wait_for(
-            lambda: StageRun.objects.filter(video=video, stage=stage, state__in=["running", "done"]).first(),
-            timeout_s=180, interval_s=0.05, what=f"{stage} to start; worker log:\n{w.log()[-3000:]}",
+            lambda stage=stage: StageRun.objects.filter(
+                video=video, stage=stage, state__in=["running", "done"]
+            ).first(),
+            timeout_s=180,
+            interval_s=0.05,
+            what=f"{stage} to start; worker log:\n{w.log()[-3000:]}",
         )
         if run.state == "running":
             time.sleep(0.3)  # let it get going, then crash mid-stage
@@ -36,7 +40,8 @@ def test_a_worker_killed_in_every_stage_still_finishes_the_video(worker, admin_u
             w = worker()  # a restarted worker requeues what the dead one left running
     wait_for(
         lambda: Video.objects.get(pk=video.pk).status in ("ready", "failed"),
-        timeout_s=300, what=f"the video to finish; worker log:\n{w.log()[-3000:]}",
+        timeout_s=300,
+        what=f"the video to finish; worker log:\n{w.log()[-3000:]}",
     )
     video.refresh_from_db()
     runs = {run.stage: run for run in video.stage_runs.all()}
@@ -80,8 +85,11 @@ def test_concurrent_progress_and_review_writes_lose_nothing_on_sqlite(admin_user
         finally:
             close_old_connections()
 
-    threads = [threading.Thread(target=worker_writes), threading.Thread(target=reviewer_writes),
-               threading.Thread(target=reviewer_writes)]
+    threads = [
+        threading.Thread(target=worker_writes),
+        threading.Thread(target=reviewer_writes),
+        threading.Thread(target=reviewer_writes),
+    ]
     for t in threads:
         t.start()
     for t in threads:

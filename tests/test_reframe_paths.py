@@ -18,7 +18,14 @@ NO_FACE = [Shot(2.0)]
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reframe")
-    named = {"still": STILL, "pan": PAN, "cut": CUT, "two_equal": TWO_EQUAL, "big_and_small": BIG_AND_SMALL, "no_face": NO_FACE}
+    named = {
+        "still": STILL,
+        "pan": PAN,
+        "cut": CUT,
+        "two_equal": TWO_EQUAL,
+        "big_and_small": BIG_AND_SMALL,
+        "no_face": NO_FACE,
+    }
     return {name: face_video(folder / f"{name}.mp4", shots) for name, shots in named.items()}
 
 

@@ -33,7 +33,12 @@ def source(tmp_path_factory):
 
 def test_reframe_command_writes_the_crop_path(source, tmp_path):
     out = tmp_path / "crop.json"
-    assert run_command(["reframe", str(source), "--start", "0.5", "--end", "3.5", "--strategy", "centered", "-o", str(out)]) == 0
+    assert (
+        run_command(
+            ["reframe", str(source), "--start", "0.5", "--end", "3.5", "--strategy", "centered", "-o", str(out)]
+        )
+        == 0
+    )
     path = CropPath.model_validate_json(out.read_text())
     assert (path.width, path.height) == (202, 360) and len(path.cuts) == 1
     assert len(path.times) == len(path.xs) == len(path.ys) == path.frames_analysed > 0

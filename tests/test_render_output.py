@@ -153,7 +153,12 @@ def test_the_render_stage_renders_a_preview_per_clip_and_records_failures(source
     assert (workdir / "renders" / "clip_0_crop.json").exists()  # kept for the final render
 
     final = render.render_workdir_clip(workdir, 0, PipelineOptions(), preview=False)
-    assert (final.video_file, final.width, final.height, final.preview) == ("renders/clip_0_final.mp4", 1080, 1920, False)
+    assert (final.video_file, final.width, final.height, final.preview) == (
+        "renders/clip_0_final.mp4",
+        1080,
+        1920,
+        False,
+    )
     assert (workdir / final.vtt_file).read_text().startswith("WEBVTT")
 
 

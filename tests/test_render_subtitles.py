@@ -14,7 +14,9 @@ from pipeline.subtitles import (
 
 
 def spoken(text: str, start_s: float = 10.0, step_s: float = 0.3) -> list[Word]:
-    return [Word(text=w, start=start_s + i * step_s, end=start_s + i * step_s + 0.25) for i, w in enumerate(text.split())]
+    return [
+        Word(text=w, start=start_s + i * step_s, end=start_s + i * step_s + 0.25) for i, w in enumerate(text.split())
+    ]
 
 
 LONG_TALK = spoken(

@@ -72,7 +72,12 @@ def test_editors_and_people_without_a_role_cannot_review(client, editor, nobody,
     clip = video.clips.get(index=0)
     client.force_login(editor)
     assert client.post(reverse("clip_review", args=[clip.pk]), {"decision": "approve"}).status_code == 403
-    assert client.post(reverse("clips_bulk_review", args=[video.pk]), {"decision": "approve", "clip": [clip.pk]}).status_code == 403
+    assert (
+        client.post(
+            reverse("clips_bulk_review", args=[video.pk]), {"decision": "approve", "clip": [clip.pk]}
+        ).status_code
+        == 403
+    )
     client.force_login(nobody)
     assert client.post(reverse("clip_review", args=[clip.pk]), {"decision": "approve"}).status_code == 404
     clip.refresh_from_db()
@@ -85,16 +90,19 @@ def test_bulk_approve_changes_only_the_chosen_clips_of_that_video(client, approv
     ids = list(video.clips.filter(index__in=[0, 2]).values_list("pk", flat=True))
     foreign = other.clips.get().pk
     client.force_login(approver)
-    response = client.post(reverse("clips_bulk_review", args=[video.pk]),
-                           {"decision": "approve", "clip": [*ids, foreign], "query": "status=proposed"})
+    response = client.post(
+        reverse("clips_bulk_review", args=[video.pk]),
+        {"decision": "approve", "clip": [*ids, foreign], "query": "status=proposed"},
+    )
     assert response.status_code == 302 and response.url.endswith("?status=proposed")
     assert sorted(video.clips.filter(status="approved").values_list("index", flat=True)) == [0, 2]
     assert other.clips.get().status == "proposed"
     assert client.post(reverse("clips_bulk_review", args=[video.pk]), {"decision": "maybe"}).status_code == 400
 
 
-def test_bounds_snap_to_word_edges_and_queue_a_preview_render(client, editor, approver, media_root,
-                                                              django_capture_on_commit_callbacks):
+def test_bounds_snap_to_word_edges_and_queue_a_preview_render(
+    client, editor, approver, media_root, django_capture_on_commit_callbacks
+):
     video = make_processed_video(editor, media_root)
     clip = video.clips.get(index=0)
     client.force_login(editor)
@@ -112,8 +120,9 @@ def test_bounds_snap_to_word_edges_and_queue_a_preview_render(client, editor, ap
     assert client.post(reverse("clip_bounds", args=[clip.pk]), {"start_s": "0", "end_s": "3"}).status_code == 403
 
 
-def test_final_render_is_queued_shows_progress_and_downloads_when_ready(client, approver, editor, media_root,
-                                                                       django_capture_on_commit_callbacks):
+def test_final_render_is_queued_shows_progress_and_downloads_when_ready(
+    client, approver, editor, media_root, django_capture_on_commit_callbacks
+):
     video = make_processed_video(approver, media_root)
     clip = video.clips.get(index=0)
     client.force_login(editor)
@@ -131,7 +140,10 @@ def test_final_render_is_queued_shows_progress_and_downloads_when_ready(client, 
     response = client.get(reverse("clip_final_status", args=[clip.pk]), **HTMX)
     assert b"Download MP4" in response.content and b"every 2s" not in response.content
     response = client.get(reverse("clip_download", args=[clip.pk]))
-    assert response["Content-Disposition"].startswith("attachment") and b"".join(response.streaming_content) == b"final-bytes"
+    assert (
+        response["Content-Disposition"].startswith("attachment")
+        and b"".join(response.streaming_content) == b"final-bytes"
+    )
 
 
 def test_the_approved_zip_holds_videos_captions_subtitles_and_manifests(client, approver, editor, media_root):
@@ -147,14 +159,25 @@ def test_the_approved_zip_holds_videos_captions_subtitles_and_manifests(client, 
     response = client.get(reverse("video_download_approved", args=[video.pk]))
     assert response["Content-Type"] == "application/zip" and "Talk-approved.zip" in response["Content-Disposition"]
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert sorted(archive.namelist()) == sorted([
-        "clip_01.mp4", "clip_01.txt", "clip_01.srt", "clip_03.mp4", "clip_03.txt", "clip_03.srt",
-        "manifest.csv", "manifest.json"])
+    assert sorted(archive.namelist()) == sorted(
+        [
+            "clip_01.mp4",
+            "clip_01.txt",
+            "clip_01.srt",
+            "clip_03.mp4",
+            "clip_03.txt",
+            "clip_03.srt",
+            "manifest.csv",
+            "manifest.json",
+        ]
+    )
     assert archive.read("clip_01.txt").decode() == "Caption for clip 1\n\n#talk #clip1\n"
     assert archive.read("clip_03.mp4") == b"final-render"
     manifest = json.loads(archive.read("manifest.json"))
     assert [(row["clip"], row["kind"], row["reviewed_by"]) for row in manifest["clips"]] == [
-        (1, "preview", "april"), (3, "final", "april")]
+        (1, "preview", "april"),
+        (3, "final", "april"),
+    ]
     assert archive.read("manifest.csv").decode().splitlines()[0].startswith("clip,file,kind,start_s")
     client.force_login(editor)
     assert client.get(reverse("video_download_approved", args=[video.pk])).status_code == 403
@@ -176,8 +199,9 @@ def test_media_answers_byte_ranges_for_seeking(client, editor, media_root):
     assert vtt["Content-Type"].startswith("text/vtt")
 
 
-def test_the_grid_needs_a_fixed_number_of_queries_whatever_the_clip_count(client, editor, media_root,
-                                                                           django_assert_max_num_queries):
+def test_the_grid_needs_a_fixed_number_of_queries_whatever_the_clip_count(
+    client, editor, media_root, django_assert_max_num_queries
+):
     video = make_processed_video(editor, media_root, clips=8)
     for clip in video.clips.all():
         client.force_login(editor)

@@ -19,8 +19,9 @@ def clip(editor, media_root):
 
 
 def save(client, clip, text, hashtags, version):
-    return client.post(reverse("copy_save", args=[clip.pk]),
-                       {"text": text, "hashtags": hashtags, "version": version}, **HTMX)
+    return client.post(
+        reverse("copy_save", args=[clip.pk]), {"text": text, "hashtags": hashtags, "version": version}, **HTMX
+    )
 
 
 def test_edit_opens_the_form_with_the_current_text_and_a_counter(client, editor, clip):
@@ -36,9 +37,19 @@ def test_a_save_bumps_the_version_and_records_history(client, editor, clip):
     page = response.content.decode()
     assert "Caption saved (version 2)" in page and "A better caption" in page and "Edit history (1)" in page
     copy = Copy.objects.get(clip=clip)
-    assert (copy.text, copy.hashtags, copy.version, copy.edited_by) == ("A better caption", ["#talk", "#Coffee"], 2, editor)
+    assert (copy.text, copy.hashtags, copy.version, copy.edited_by) == (
+        "A better caption",
+        ["#talk", "#Coffee"],
+        2,
+        editor,
+    )
     edit = CopyEdit.objects.get()
-    assert (edit.before_text, edit.after_text, edit.version, edit.user) == ("Caption for clip 1", "A better caption", 2, editor)
+    assert (edit.before_text, edit.after_text, edit.version, edit.user) == (
+        "Caption for clip 1",
+        "A better caption",
+        2,
+        editor,
+    )
     assert edit.before_hashtags == ["#talk", "#clip1"]
     # the history is shown on the clip
     grid = client.get(reverse("clip_list", args=[clip.video_id])).content.decode()
@@ -60,7 +71,10 @@ def test_the_second_save_of_the_same_version_gets_a_conflict_with_both_texts(cli
     copy = Copy.objects.get(clip=clip)
     assert copy.text == "Edna's caption" and copy.version == 2
     assert "Caption saved (version 3)" in save(second, clip, "Otto's caption", "#talk #otto", 2).content.decode()
-    assert list(CopyEdit.objects.order_by("version").values_list("after_text", flat=True)) == ["Edna's caption", "Otto's caption"]
+    assert list(CopyEdit.objects.order_by("version").values_list("after_text", flat=True)) == [
+        "Edna's caption",
+        "Otto's caption",
+    ]
 
 
 def test_the_compare_and_set_lets_only_one_of_two_racing_saves_win(editor, clip):
@@ -108,7 +122,9 @@ def test_only_editors_edit_and_regenerate(client, approver, nobody, clip):
     assert Copy.objects.get(clip=clip).text == "Caption for clip 1"
 
 
-def test_regenerate_queues_a_task_and_polls_until_a_newer_version(client, editor, clip, django_capture_on_commit_callbacks):
+def test_regenerate_queues_a_task_and_polls_until_a_newer_version(
+    client, editor, clip, django_capture_on_commit_callbacks
+):
     client.force_login(editor)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         page = client.post(reverse("copy_regenerate", args=[clip.pk]), **HTMX).content.decode()

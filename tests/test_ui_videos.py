@@ -12,8 +12,13 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def test_anonymous_users_are_sent_to_login_from_every_page(client, db):
-    for url in [reverse("video_list"), reverse("video_detail", args=[1]), reverse("clip_list", args=[1]),
-                reverse("dashboard"), reverse("video_progress", args=[1])]:
+    for url in [
+        reverse("video_list"),
+        reverse("video_detail", args=[1]),
+        reverse("clip_list", args=[1]),
+        reverse("dashboard"),
+        reverse("video_progress", args=[1]),
+    ]:
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login")), url
 
@@ -47,10 +52,19 @@ def test_the_list_polls_its_rows_while_a_video_is_processing(client, editor, med
 def test_a_url_video_is_created_with_its_options_and_started(client, editor, django_capture_on_commit_callbacks):
     client.force_login(editor)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(reverse("video_new"), {
-            "url": "http://127.0.0.1:9/talk.mp4", "title": "", "language": "es", "clip_preset": "long",
-            "aspect": "1:1", "subtitle_style": "karaoke", "copy_provider": "local",
-        }, **HTMX)
+        response = client.post(
+            reverse("video_new"),
+            {
+                "url": "http://127.0.0.1:9/talk.mp4",
+                "title": "",
+                "language": "es",
+                "clip_preset": "long",
+                "aspect": "1:1",
+                "subtitle_style": "karaoke",
+                "copy_provider": "local",
+            },
+            **HTMX,
+        )
     video = Video.objects.get()
     assert response.status_code == 200 and response["HX-Redirect"] == video.get_absolute_url()
     assert (video.source, video.language, video.aspect, video.subtitle_style) == ("url", "es", "1:1", "karaoke")
@@ -62,10 +76,17 @@ def test_an_uploaded_file_becomes_the_videos_original(client, editor, media_root
     client.force_login(editor)
     upload = SimpleUploadedFile("my talk.mp4", b"not really a video", content_type="video/mp4")
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.post(reverse("video_new"), {
-            "upload": upload, "clip_preset": "custom", "min_clip_s": "20", "max_clip_s": "45",
-            "aspect": "9:16", "subtitle_style": "clean",
-        })
+        response = client.post(
+            reverse("video_new"),
+            {
+                "upload": upload,
+                "clip_preset": "custom",
+                "min_clip_s": "20",
+                "max_clip_s": "45",
+                "aspect": "9:16",
+                "subtitle_style": "clean",
+            },
+        )
     video = Video.objects.get()
     assert response.status_code == 302 and response.url == video.get_absolute_url()
     assert video.title == "my talk" and (video.min_clip_s, video.max_clip_s) == (20, 45)
@@ -74,26 +95,40 @@ def test_an_uploaded_file_becomes_the_videos_original(client, editor, media_root
 
 def test_the_form_comes_back_with_errors_inline(client, editor):
     client.force_login(editor)
-    response = client.post(reverse("video_new"), {"clip_preset": "medium", "aspect": "9:16", "subtitle_style": "clean"},
-                           **HTMX)
+    response = client.post(
+        reverse("video_new"), {"clip_preset": "medium", "aspect": "9:16", "subtitle_style": "clean"}, **HTMX
+    )
     assert response.status_code == 200 and b"Choose a video file or give a URL" in response.content
     assert b'id="new-video-form"' in response.content and b"<h1>" not in response.content
-    response = client.post(reverse("video_new"), {"url": "http://127.0.0.1:9/a.mp4", "clip_preset": "custom",
-                                                  "min_clip_s": "50", "max_clip_s": "40", "aspect": "9:16",
-                                                  "subtitle_style": "clean"}, **HTMX)
+    response = client.post(
+        reverse("video_new"),
+        {
+            "url": "http://127.0.0.1:9/a.mp4",
+            "clip_preset": "custom",
+            "min_clip_s": "50",
+            "max_clip_s": "40",
+            "aspect": "9:16",
+            "subtitle_style": "clean",
+        },
+        **HTMX,
+    )
     assert b"a larger maximum" in response.content
     assert not Video.objects.exists()
 
 
 def test_users_without_a_role_cannot_add_videos(client, nobody):
     client.force_login(nobody)
-    response = client.post(reverse("video_new"), {"url": "http://127.0.0.1:9/a.mp4", "clip_preset": "short",
-                                                  "aspect": "9:16", "subtitle_style": "clean"})
+    response = client.post(
+        reverse("video_new"),
+        {"url": "http://127.0.0.1:9/a.mp4", "clip_preset": "short", "aspect": "9:16", "subtitle_style": "clean"},
+    )
     assert response.status_code == 403 and not Video.objects.exists()
     assert client.post(reverse("sample_new")).status_code == 403
 
 
-def test_the_sample_is_queued_and_its_page_says_it_is_being_prepared(client, approver, django_capture_on_commit_callbacks):
+def test_the_sample_is_queued_and_its_page_says_it_is_being_prepared(
+    client, approver, django_capture_on_commit_callbacks
+):
     client.force_login(approver)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(reverse("sample_new"))
@@ -107,8 +142,9 @@ def test_the_sample_is_queued_and_its_page_says_it_is_being_prepared(client, app
 def test_the_video_page_shows_stages_transcript_chapters_and_player(client, editor, media_root):
     video = make_processed_video(editor, media_root)
     (video.workdir / "source.mp4").write_bytes(b"video")
-    (video.workdir / "media.json").write_text('{"media_file": "source.mp4", "duration": 60, "width": 640, '
-                                              '"height": 360, "fps": 25}')
+    (video.workdir / "media.json").write_text(
+        '{"media_file": "source.mp4", "duration": 60, "width": 640, "height": 360, "fps": 25}'
+    )
     client.force_login(editor)
     page = client.get(video.get_absolute_url()).content.decode()
     for label in ["Ingest", "Transcribe", "Find clips", "Write copy", "Render previews"]:
@@ -132,8 +168,12 @@ def test_progress_partial_shows_running_stage_with_eta_and_refreshes_when_done(c
     video = make_processed_video(editor, media_root)
     Video.objects.filter(pk=video.pk).update(status=Video.Status.PROCESSING)
     StageRun.objects.filter(video=video, stage="transcribe").update(
-        state="running", progress=0.5, message="Transcribing 0:30 of 1:00",
-        started_at=timezone.now() - timezone.timedelta(seconds=20), finished_at=None)
+        state="running",
+        progress=0.5,
+        message="Transcribing 0:30 of 1:00",
+        started_at=timezone.now() - timezone.timedelta(seconds=20),
+        finished_at=None,
+    )
     client.force_login(editor)
     response = client.get(reverse("video_progress", args=[video.pk]) + "?was=active", **HTMX)
     page = response.content.decode()
@@ -160,7 +200,9 @@ def test_the_owner_cancels_but_another_editor_cannot(client, editor, django_user
     assert video.stage_runs.get(stage="render").state == "cancelled"
 
 
-def test_a_failed_stage_is_retried_from_its_button(client, editor, admin_user, media_root, django_capture_on_commit_callbacks):
+def test_a_failed_stage_is_retried_from_its_button(
+    client, editor, admin_user, media_root, django_capture_on_commit_callbacks
+):
     video = make_processed_video(editor, media_root)
     run = video.stage_runs.get(stage="copy")
     StageRun.objects.filter(pk=run.pk).update(state="failed", message="Gemini said no")
@@ -187,8 +229,9 @@ def test_a_done_stage_is_not_retried(client, editor, media_root, django_capture_
 
 
 @pytest.mark.slow
-def test_make_sample_writes_a_video_and_starts_it(db, admin_user, media_root, monkeypatch, tmp_path,
-                                                  django_capture_on_commit_callbacks):
+def test_make_sample_writes_a_video_and_starts_it(
+    db, admin_user, media_root, monkeypatch, tmp_path, django_capture_on_commit_callbacks
+):
     from django.core.management import call_command
 
     monkeypatch.setenv("CLIPER_SAMPLE_TEXT", "Coffee is roasted. Tides follow the Moon.")

@@ -89,10 +89,17 @@ def register(subparsers) -> None:
     p.add_argument("--language", help="when there is no transcript (default en)")
     p.add_argument("--platform", choices=sorted(rules.PLATFORM_CHAR_LIMITS), help="default: CLIPER_PLATFORM or tiktok")
     p.add_argument(
-        "--hashtag", action="append", dest="hashtags", help="mandatory hashtag (repeatable); default CLIPER_MANDATORY_HASHTAGS"
+        "--hashtag",
+        action="append",
+        dest="hashtags",
+        help="mandatory hashtag (repeatable); default CLIPER_MANDATORY_HASHTAGS",
     )
     p.add_argument(
-        "--clip", type=int, action="append", dest="clip_ids", help="only this clip index (repeatable); merged into the output"
+        "--clip",
+        type=int,
+        action="append",
+        dest="clip_ids",
+        help="only this clip index (repeatable); merged into the output",
     )
     p.set_defaults(handler=_copy_command)
 

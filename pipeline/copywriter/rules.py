@@ -150,9 +150,7 @@ def validate_draft(
     data: dict, *, style: CopyStyle, confidence: float, mandatory_hashtags: list[str], max_chars: int
 ) -> ClipCopy:
     """A draft dict -> the saved ClipCopy. Raises pydantic.ValidationError when a rule is broken."""
-    draft = DraftCopy.model_validate(
-        data, context={"mandatory_hashtags": mandatory_hashtags, "max_chars": max_chars}
-    )
+    draft = DraftCopy.model_validate(data, context={"mandatory_hashtags": mandatory_hashtags, "max_chars": max_chars})
     return ClipCopy(style=style, confidence=round(confidence, 3), **draft.model_dump())
 
 

@@ -18,8 +18,22 @@ class Command(BaseCommand):
     def handle(self, *args, bind, web_workers, **options):
         python = sys.executable
         web = subprocess.Popen(
-            [python, "-m", "gunicorn", "cliper_site.wsgi", "--bind", bind, "--workers", str(web_workers),
-             "--threads", "4", "--timeout", "300", "--access-logfile", "-"],
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "cliper_site.wsgi",
+                "--bind",
+                bind,
+                "--workers",
+                str(web_workers),
+                "--threads",
+                "4",
+                "--timeout",
+                "300",
+                "--access-logfile",
+                "-",
+            ],
         )
         # The worker runs at lower CPU priority so pages stay fast while it transcribes.
         worker = subprocess.Popen(["nice", "-n", "10", python, "manage.py", "worker"], cwd=settings.BASE_DIR)
