@@ -42,6 +42,7 @@ class PipelineOptions(BaseModel):
     max_duration_s: float = 10 * 3600
     allow_private_urls: bool = False
     render_max_bytes: int = 0  # 0 = no limit
+    server_previews: bool = False  # also encode a preview per clip (browsers without the features)
 
 
 class MediaInfo(BaseModel):
@@ -57,6 +58,7 @@ class MediaInfo(BaseModel):
     video_codec: str = ""
     audio_codec: str = ""
     size_bytes: int = 0
+    proxy_file: str = ""  # browser-playable copy for previews (pipeline.proxy), "" = the media file plays
 
 
 class Word(BaseModel):
@@ -144,6 +146,39 @@ class CropPath(BaseModel):
     frames_analysed: int = 0
     cuts: list[float] = Field(default_factory=list)  # clip-relative seconds
     warning: str = ""  # e.g. "No face found: centre crop"
+
+
+class FaceSamplesFile(BaseModel):
+    """renders/clip_<i>_faces.json: what face analysis saw over a clip's range plus a margin.
+
+    Crop paths for any bounds inside start..end are planned from it without decoding again.
+    """
+
+    start: float  # source seconds analysed
+    end: float
+    source_width: int
+    source_height: int
+    fps: float
+    times: list[float] = Field(default_factory=list)  # seconds from `start` of each analysed frame
+    shot_ids: list[int] = Field(default_factory=list)
+    boxes: list[list[list[float]]] = Field(default_factory=list)  # per frame: [x, y, w, h, score], source px
+    cuts: list[float] = Field(default_factory=list)  # seconds from `start`
+    detector_error: str = ""
+    analysis_error: str = ""  # decoding failed: centre crops
+
+
+class ClipPreview(BaseModel):
+    """renders/clip_<i>_preview.json: what a browser needs to show clip i without an encode."""
+
+    clip_index: int
+    start: float  # the bounds the crop path was planned for
+    end: float
+    aspect: Aspect
+    strategy: Strategy
+    crop: CropPath
+    poster_file: str = ""  # relative to the work directory
+    video_file: str = ""  # an encoded preview, only with server-rendered previews
+    warning: str = ""
 
 
 class RenderResult(BaseModel):

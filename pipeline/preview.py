@@ -1,0 +1,224 @@
+"""Browser previews: what a page needs to show a clip without encoding it.
+
+The render stage analyses faces over each clip's range plus ANALYSIS_MARGIN_S on each side and
+keeps the samples (`renders/clip_<i>_faces.json`). A crop path for any bounds inside that range
+is then pure maths (crop_plan), cheap enough for the web process: a reviewer who moves a clip's
+start or end gets a new, truthful crop path at once, and the final render on approval plans its
+crop from the same samples with the same function, so it shows what the reviewer approved.
+
+`renders/clip_<i>_preview.json` (a ClipPreview) holds the crop path planned for the clip's
+bounds and a poster; a clip is reviewable as soon as it exists.
+"""
+
+import subprocess
+from pathlib import Path
+
+from . import crop_plan, face_analysis, subtitles
+from .errors import InputError
+from .probe import ffmpeg_input
+from .progress import Progress, no_progress
+from .schemas import ClipPreview, CropPath, FaceSamplesFile, MediaInfo, PipelineOptions, Word
+
+ANALYSIS_MARGIN_S = 6.0  # bounds moved by up to this much need no new analysis
+SAFE_ZONE_MARGIN = 0.15  # keep_in_frame's safe zone, fraction of the crop width
+POSTER_WIDTH = 540  # px
+POSTER_AT_S = 2.0  # seconds into the clip (or its middle, if shorter)
+
+
+def faces_path(workdir: Path, clip_index: int) -> Path:
+    return Path(workdir) / "renders" / f"clip_{clip_index}_faces.json"
+
+
+def preview_path(workdir: Path, clip_index: int) -> Path:
+    return Path(workdir) / "renders" / f"clip_{clip_index}_preview.json"
+
+
+def poster_path(workdir: Path, clip_index: int) -> Path:
+    return Path(workdir) / "renders" / f"clip_{clip_index}_poster.jpg"
+
+
+def playable_file(media: MediaInfo) -> str:
+    """The file (relative to the work directory) a browser plays for previews."""
+    return media.proxy_file or media.media_file
+
+
+def analyse_faces(
+    media_path: Path, start_s: float, end_s: float, *, sample_every: int = 3, progress: Progress = no_progress
+) -> FaceSamplesFile:
+    """Face samples over `start_s`..`end_s` widened by ANALYSIS_MARGIN_S (within the media)."""
+    video = face_analysis.probe_video(media_path)
+    media_end_s = video.duration_s or end_s + ANALYSIS_MARGIN_S
+    start = max(0.0, start_s - ANALYSIS_MARGIN_S)
+    end = min(media_end_s, end_s + ANALYSIS_MARGIN_S)
+    if end <= start:
+        raise InputError(f"The clip {start_s:.2f}-{end_s:.2f} s is empty or outside the media")
+    track = FaceSamplesFile(
+        start=start, end=end, source_width=video.width, source_height=video.height, fps=video.fps
+    )  # fmt: skip
+    try:
+        samples = face_analysis.face_samples(media_path, video, start, end, max(1, int(sample_every)), progress)
+    except (InputError, OSError, RuntimeError, ValueError) as exc:
+        track.analysis_error = f"Face analysis failed ({str(exc)[:200]}): centre crop"
+        return track
+    track.times, track.shot_ids, track.cuts = samples.times, samples.shot_ids, samples.cuts
+    track.boxes = [[list(box) for box in boxes] for boxes in samples.boxes]
+    track.detector_error = samples.detector_error
+    return track
+
+
+def covers(track: FaceSamplesFile, start_s: float, end_s: float) -> bool:
+    """Whether `track` was analysed over all of `start_s`..`end_s`."""
+    return track.start <= start_s + 1e-3 and end_s <= track.end + 1e-3
+
+
+def plan_crop(track: FaceSamplesFile, start_s: float, end_s: float, *, aspect: str, strategy: str) -> CropPath:
+    """The crop path over the clip `start_s`..`end_s` (inside the track), clip-relative times.
+
+    The same function plans the browser preview and the final render: both show the same crop.
+    """
+    if not covers(track, start_s, end_s):
+        raise InputError(f"The face analysis does not cover {start_s:.2f}-{end_s:.2f} s")
+    if aspect not in crop_plan.ASPECTS:
+        raise InputError(f"Unknown aspect ratio {aspect!r}: use 9:16, 1:1 or 16:9")
+    width, height = crop_plan.crop_size(track.source_width, track.source_height, aspect)
+    path = CropPath(
+        width=width,
+        height=height,
+        source_width=track.source_width,
+        source_height=track.source_height,
+        fps=track.fps,
+        times=[0.0],
+        xs=[(track.source_width - width) // 2],
+        ys=[(track.source_height - height) // 2],
+    )
+    if width == track.source_width and height == track.source_height:
+        return path  # nothing to reframe: the crop is the whole frame
+    if track.analysis_error:
+        path.warning = track.analysis_error
+        return path
+    offset = start_s - track.start  # track times are relative to its own start
+    inside = [i for i, t in enumerate(track.times) if offset - 1e-6 <= t < offset + (end_s - start_s)]
+    if not inside:
+        path.warning = "No frame analysed in this range: centre crop"
+        return path
+    samples = crop_plan.FaceSamples(
+        times=[round(track.times[i] - offset, 3) for i in inside],
+        shot_ids=[track.shot_ids[i] for i in inside],
+        boxes=[[tuple(box) for box in track.boxes[i]] for i in inside],
+        cuts=[round(c - offset, 3) for c in track.cuts if 0 < c - offset < end_s - start_s],
+        detector_error=track.detector_error,
+    )
+    crop_plan.plan(path, samples, strategy, SAFE_ZONE_MARGIN)
+    return path
+
+
+def caption_cues(words: list[Word], start_s: float, end_s: float, *, style: str, aspect: str) -> list[dict]:
+    """The caption cues the final render burns in, for the browser overlay (clip-relative seconds)."""
+    if style == "none" or style not in subtitles.PRESETS or not words:
+        return []
+    from .render import FINAL_SIZES  # the final's frame decides the line length
+
+    width, height = FINAL_SIZES[aspect]
+    cues = subtitles.group_cues(subtitles.clip_words(words, start_s, end_s), subtitles.line_chars(style, width, height))
+    return [
+        {
+            "start": round(cue.start_s, 3),
+            "end": round(cue.end_s, 3),
+            "lines": [[{"text": w.text, "start": round(w.start_s, 3), "end": round(w.end_s, 3)} for w in line] for line in cue.lines],
+        }
+        for cue in cues
+    ]
+
+
+def caption_css(style: str, aspect: str) -> dict:
+    """The subtitle style as CSS values relative to the frame (what ass_document draws)."""
+    if style not in subtitles.PRESETS:
+        return {}
+    preset = subtitles.PRESETS[style]
+    from .render import FINAL_SIZES
+
+    width, height = FINAL_SIZES[aspect]
+    return {
+        "name": style,
+        "font_scale": preset.font_scale,  # of min(frame width, height)
+        "bold": preset.bold,
+        "color": _css_colour(preset.primary),
+        "outline": _css_colour(preset.outline),
+        "outline_scale": preset.outline_scale,
+        "highlight": _css_colour(preset.highlight) if preset.highlight else "",
+        "margin_bottom": 0.16 if height > width else 0.07,  # of the frame height
+    }
+
+
+def _css_colour(ass: str) -> str:
+    """ASS &HAABBGGRR as CSS #RRGGBB."""
+    digits = ass.removeprefix("&H").rjust(8, "0")
+    return f"#{digits[6:8]}{digits[4:6]}{digits[2:4]}"
+
+
+def write_poster(media_path: Path, crop: CropPath, start_s: float, end_s: float, out_path: Path) -> bool:
+    """One JPEG frame of the clip, cropped as the crop path says at that moment."""
+    at_s = min((end_s - start_s) / 2, POSTER_AT_S)
+    xs, ys = crop_plan.positions_per_frame(crop, int(at_s * crop.fps) + 1, crop.fps)
+    x, y = int(xs[-1]), int(ys[-1])
+    width = min(POSTER_WIDTH, crop.width)
+    out_path = Path(out_path)
+    tmp = out_path.with_name(f".{out_path.stem}.part.jpg")
+    result = subprocess.run(
+        [
+            "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+            "-ss", f"{start_s + at_s:.3f}", "-i", ffmpeg_input(media_path), "-frames:v", "1",
+            "-vf", f"crop={crop.width}:{crop.height}:{x}:{y},scale={width - width % 2}:-2",
+            "-q:v", "4", "-f", "image2", ffmpeg_input(tmp),
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode == 0 and tmp.exists():
+        tmp.replace(out_path)
+        return True
+    tmp.unlink(missing_ok=True)
+    return False
+
+
+def load_track(workdir: Path, clip_index: int) -> FaceSamplesFile | None:
+    path = faces_path(workdir, clip_index)
+    try:
+        return FaceSamplesFile.model_validate_json(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def load_preview(workdir: Path, clip_index: int) -> ClipPreview | None:
+    path = preview_path(workdir, clip_index)
+    try:
+        return ClipPreview.model_validate_json(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def replan(workdir: Path, clip_index: int, start_s: float, end_s: float, options: PipelineOptions) -> ClipPreview | None:
+    """New bounds for a clip: its preview planned again from the stored samples (no analysis).
+
+    Returns None when the samples do not cover the new bounds (the analysis must run again).
+    """
+    from .stages import write_model
+
+    track = load_track(workdir, clip_index)
+    if track is None or not covers(track, start_s, end_s):
+        return None
+    previous = load_preview(workdir, clip_index)
+    crop = plan_crop(track, start_s, end_s, aspect=options.aspect, strategy=options.strategy)
+    preview = ClipPreview(
+        clip_index=clip_index,
+        start=start_s,
+        end=end_s,
+        aspect=options.aspect,
+        strategy=options.strategy,
+        crop=crop,
+        poster_file=previous.poster_file if previous else "",
+        video_file="",
+        warning=crop.warning,
+    )
+    write_model(preview_path(workdir, clip_index), preview)
+    return preview
