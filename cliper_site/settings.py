@@ -188,6 +188,8 @@ CLIPER = {
     "QUALITY_THRESHOLD": envfloat("CLIPER_QUALITY_THRESHOLD", 7.5),
     "FACE_SAMPLE_EVERY": envint("CLIPER_FACE_SAMPLE_EVERY", 3),
     "RENDER_MAX_BYTES": envint("CLIPER_RENDER_MAX_BYTES", 0),  # 0 = no limit beyond the disk
+    # encoded previews instead of the browser's cropped source (browsers without the features)
+    "SERVER_PREVIEWS": envbool("CLIPER_SERVER_PREVIEWS"),
 }
 
 LOGGING = {

@@ -44,4 +44,5 @@ def pipeline_options(video) -> PipelineOptions:
         max_duration_s=cfg["MAX_DURATION_S"],
         allow_private_urls=cfg["ALLOW_PRIVATE_URLS"],
         render_max_bytes=cfg["RENDER_MAX_BYTES"],
+        server_previews=cfg["SERVER_PREVIEWS"],
     )

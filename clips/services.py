@@ -255,8 +255,21 @@ def clip_set_bounds(*, clip: Clip, start_s: float, end_s: float) -> Clip:
         clip.text = " ".join(inside)
     clip.final, clip.final_state, clip.final_progress = "", Clip.FinalState.NONE, 0
     clip.save()
-    transaction.on_commit(lambda: async_task("clips.tasks.render_clip", clip.pk, True))
+    if not _replan_preview(clip):
+        transaction.on_commit(lambda: async_task("clips.tasks.render_clip", clip.pk, True))
     return clip
+
+
+def _replan_preview(clip: Clip) -> bool:
+    """Browser previews: the crop for the new bounds is planned now from the clip's stored face
+    samples (pure maths, milliseconds), so the card updates without any render. False when a
+    task must run: server-rendered previews, or bounds beyond what was analysed."""
+    from pipeline.browser_preview import replan
+
+    options = pipeline_options(clip.video)
+    if options.server_previews:
+        return False
+    return replan(clip.video.workdir, clip.index, clip.start_s, clip.end_s, options) is not None
 
 
 @transaction.atomic
@@ -273,7 +286,7 @@ def clip_request_final(*, clip: Clip) -> Clip:
 def clip_render(*, clip_id: int, preview: bool) -> None:
     """Renders one clip (preview or final) in the worker with the clip's current bounds;
     failures are recorded on the clip. The final reuses the preview's face analysis."""
-    from pipeline.render import render_workdir_clip
+    from pipeline.render import prepare_preview, render_workdir_clip
     from pipeline.schemas import Word
 
     clip = Clip.objects.select_related("video").get(pk=clip_id)
@@ -288,16 +301,19 @@ def clip_render(*, clip_id: int, preview: bool) -> None:
             Clip.objects.filter(pk=clip.pk).update(final_progress=round(fraction, 3))
 
     try:
-        result = render_workdir_clip(
-            video.workdir,
-            clip.index,
-            options,
-            preview=preview,
-            progress=progress,
-            start_s=clip.start_s,
-            end_s=clip.end_s,
-            words=words,
-        )
+        if preview:  # analysis + poster (+ an encode with server previews), the render stage's work
+            result = prepare_preview(video.workdir, clip.index, options, start_s=clip.start_s, end_s=clip.end_s)
+        else:
+            result = render_workdir_clip(
+                video.workdir,
+                clip.index,
+                options,
+                preview=False,
+                progress=progress,
+                start_s=clip.start_s,
+                end_s=clip.end_s,
+                words=words,
+            )
     except (InputError, OSError) as exc:
         message = str(exc) if isinstance(exc, InputError) else f"{exc.strerror or exc} (file system)"
         if preview:

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from . import review, selectors, services
+from . import previews, review, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
 from .models import Clip, Copy, StageRun, Video
 from .roles import can_approve, can_download, can_edit, is_admin
@@ -186,6 +186,9 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
     when it was fetched with the clip (the grid does, with its edits prefetched)."""
     if copy is _FETCH:
         copy = Copy.objects.filter(clip=clip).first()
+    if "preview" not in extra:
+        extra["preview"] = previews.card_preview(clip)
+    extra.setdefault("waiting_preview", extra["preview"] is None and previews.being_prepared(clip))
     return {
         "clip": clip,
         "copy": copy,
@@ -203,7 +206,16 @@ def clip_list(request, video_id):
     _require(request.user.has_perm("clips.view_clip"))
     filters = ClipFilterForm(request.GET or None)
     clips = selectors.clips_for_review(video, **filters.filters())
-    cards = [_card(request, clip, copy=selectors.copy_of(clip)) for clip in clips]
+    media_file, words = previews.playable_media(video), previews.transcript_words(video)
+    cards = [
+        _card(
+            request,
+            clip,
+            copy=selectors.copy_of(clip),
+            preview=previews.card_preview(clip, media_file=media_file, words=words),
+        )
+        for clip in clips
+    ]
     context = {
         "video": video,
         "cards": cards,
@@ -340,14 +352,14 @@ def clip_bounds(request, clip_id):
 
 @require_GET
 def clip_media(request, clip_id):
-    """The player of a card; `?since=EPOCH_S` polls until a preview newer than that exists."""
+    """The player of a card. `?since=EPOCH_S` polls until a preview newer than that exists (after
+    new bounds); `?wait=preview` polls while the render stage has not reached this clip yet."""
     clip = _get_clip_for_user(request, clip_id)
     since, tries = request.GET.get("since", ""), request.GET.get("tries", "0")
-    context = {"clip": clip}
-    try:
-        mtime = (Path(settings.MEDIA_ROOT) / clip.preview).stat().st_mtime if clip.preview else 0
-    except OSError:
-        mtime = 0
+    preview = previews.card_preview(clip)
+    context = {"clip": clip, "preview": preview}
+    context["waiting_preview"] = preview is None and previews.being_prepared(clip)
+    mtime = previews.preview_mtime(clip)
     context["preview_version"] = int(mtime)
     waiting = since.isdigit() and mtime <= int(since) and not clip.render_warning
     if waiting and tries.isdigit() and int(tries) < REGENERATE_POLLS:

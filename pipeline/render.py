@@ -13,12 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from pydantic import BaseModel
-
-from . import reframe, subtitles
+from . import browser_preview, reframe, subtitles
 from .errors import Cancelled, InputError
 from .progress import Progress, no_progress, scaled
-from .schemas import CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
+from .schemas import ClipPreview, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
 
 FINAL_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
 PREVIEW_SIZES = {"9:16": (540, 960), "1:1": (540, 540), "16:9": (960, 540)}
@@ -252,6 +250,44 @@ def clip_render_path(workdir: Path, clip_id: int, preview: bool) -> Path:
     return Path(workdir) / "renders" / f"clip_{clip_id}_{'preview' if preview else 'final'}.mp4"
 
 
+def _workdir_clip(workdir: Path, clip_id: int):
+    from .stages import get_stage
+
+    media = get_stage("ingest").load_output(workdir)
+    clips = get_stage("clips").load_output(workdir)
+    if media is None or clips is None:
+        raise InputError("Nothing to render yet: the media and its clips must be found first")
+    if not 0 <= clip_id < len(clips.clips):
+        raise InputError(f"There is no clip {clip_id}")
+    return media, clips.clips[clip_id]
+
+
+def planned_crop(
+    workdir: Path,
+    clip_id: int,
+    start_s: float,
+    end_s: float,
+    options: PipelineOptions,
+    progress: Progress = no_progress,
+) -> CropPath:
+    """Clip `clip_id`'s crop path over `start_s`..`end_s`, planned from its stored face samples
+    when they cover that range (so the final shows what the browser preview showed), otherwise
+    from a new face analysis over the range plus a margin, which is then stored."""
+    from .stages import get_stage, write_model
+
+    workdir = Path(workdir)
+    samples = browser_preview.load_samples(workdir, clip_id)
+    if samples is None or not browser_preview.covers(samples, start_s, end_s):
+        media = get_stage("ingest").load_output(workdir)
+        samples = browser_preview.analyse_faces(
+            workdir / media.media_file, start_s, end_s, sample_every=options.face_sample_every, progress=progress
+        )
+        if not (samples.analysis_error or samples.detector_error):  # failures get retried next time
+            browser_preview.faces_path(workdir, clip_id).parent.mkdir(parents=True, exist_ok=True)
+            write_model(browser_preview.faces_path(workdir, clip_id), samples)
+    return browser_preview.plan_crop(samples, start_s, end_s, aspect=options.aspect, strategy=options.strategy)
+
+
 def render_workdir_clip(
     workdir: Path,
     clip_id: int,
@@ -262,50 +298,28 @@ def render_workdir_clip(
     start_s: float | None = None,
     end_s: float | None = None,
     words: list[Word] | None = None,
+    crop: CropPath | None = None,
 ) -> RenderResult:
     """Render clip `clip_id` of a work directory (after ingest, transcribe and clips).
 
     For the final render on approval: pass `preview=False`, and `start_s`/`end_s`/`words` when a
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
+    The crop comes from planned_crop (the browser preview's path) unless `crop` is given.
     File names in the result are relative to `workdir`.
     """
-    from .stages import get_stage, write_model
+    from .stages import get_stage
 
     workdir = Path(workdir)
-    media = get_stage("ingest").load_output(workdir)
-    clips = get_stage("clips").load_output(workdir)
-    if media is None or clips is None:
-        raise InputError("Nothing to render yet: the media and its clips must be found first")
-    if not 0 <= clip_id < len(clips.clips):
-        raise InputError(f"There is no clip {clip_id}")
-    clip = clips.clips[clip_id]
+    media, clip = _workdir_clip(workdir, clip_id)
     if words is None:
         transcript: Transcript | None = get_stage("transcribe").load_output(workdir)
         words = transcript.words if transcript else []
     start_s = clip.start if start_s is None else start_s
     end_s = clip.end if end_s is None else end_s
-    media_path = workdir / media.media_file
-    # The preview's face analysis is kept, so the final render on approval does not redo it.
-    cache_path = clip_render_path(workdir, clip_id, True).with_name(f"clip_{clip_id}_crop.json")
-    cache_key = f"{start_s:.3f}-{end_s:.3f}-{options.aspect}-{options.strategy}-{options.face_sample_every}"
-    crop = None
-    if cache_path.exists():
-        try:
-            cached = _CachedCrop.model_validate_json(cache_path.read_text())
-            crop = cached.crop if cached.key == cache_key else None
-        except ValueError:
-            crop = None
     if crop is None:
-        clip_path = clip_render_path(workdir, clip_id, preview)
-        clip_path.parent.mkdir(parents=True, exist_ok=True)
-        crop = reframe.crop_path(
-            media_path, start_s, end_s, aspect=options.aspect, strategy=options.strategy,
-            sample_every=options.face_sample_every, progress=scaled(progress, 0.0, 0.3),
-        )  # fmt: skip
-        if not crop.warning.startswith(("Face detection failed", "Face analysis failed")):
-            write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))  # failures get retried
+        crop = planned_crop(workdir, clip_id, start_s, end_s, options, scaled(progress, 0.0, 0.3))
     return render_clip(
-        media_path,
+        workdir / media.media_file,
         start_s,
         end_s,
         clip_render_path(workdir, clip_id, preview),
@@ -319,33 +333,91 @@ def render_workdir_clip(
         max_bytes=options.render_max_bytes,
         base_dir=workdir,
         crop=crop,
-        progress=progress,
+        progress=scaled(progress, 0.3, 1.0),
     )
 
 
-def _render_previews_in_parallel(
-    workdir: Path, options: PipelineOptions, total: int, progress: Progress
+def prepare_preview(
+    workdir: Path,
+    clip_id: int,
+    options: PipelineOptions,
+    progress: Progress = no_progress,
+    *,
+    start_s: float | None = None,
+    end_s: float | None = None,
+) -> RenderResult:
+    """Make one clip reviewable: its crop path (face analysis over the clip plus a margin, kept
+    for later bounds changes and the final) and a poster, written as renders/clip_<i>_preview.json.
+    With `options.server_previews` (the fallback) a preview is also encoded.
+
+    This is the render stage's work for one clip; a queue task per clip may call it directly.
+    `start_s`/`end_s` default to clips.json's bounds.
+    """
+    from .stages import write_model
+
+    workdir = Path(workdir)
+    media, clip = _workdir_clip(workdir, clip_id)
+    start_s = clip.start if start_s is None else start_s
+    end_s = clip.end if end_s is None else end_s
+    analysis_share = 0.3 if options.server_previews else 0.95
+    crop = planned_crop(workdir, clip_id, start_s, end_s, options, scaled(progress, 0.0, analysis_share))
+    poster = browser_preview.poster_path(workdir, clip_id)
+    has_poster = browser_preview.write_poster(workdir / media.media_file, crop, start_s, end_s, poster)
+    result = RenderResult(
+        clip_id=clip_id,
+        video_file="",
+        poster_file=_relative(poster, workdir) if has_poster else "",
+        width=crop.width,
+        height=crop.height,
+        preview=True,
+        warning=crop.warning,
+    )
+    if options.server_previews:
+        result = render_workdir_clip(
+            workdir, clip_id, options, preview=True, start_s=start_s, end_s=end_s, crop=crop,
+            progress=scaled(progress, analysis_share, 1.0),
+        )  # fmt: skip
+    planned = ClipPreview(
+        clip_index=clip_id,
+        start=start_s,
+        end=end_s,
+        aspect=options.aspect,
+        strategy=options.strategy,
+        crop=crop,
+        poster_file=result.poster_file,
+        video_file=result.video_file,
+        warning=crop.warning,
+    )
+    write_model(browser_preview.preview_path(workdir, clip_id), planned)
+    progress(1.0, "Reviewable")
+    return result
+
+
+def _prepare_in_parallel(
+    workdir: Path, options: PipelineOptions, order: list[int], progress: Progress
 ) -> dict[int, RenderResult | InputError]:
-    """Renders previews two at a time: face analysis is mostly one-threaded Python and decoding,
-    so a second clip keeps the other core busy (the 10-minute e2e talk renders ~1.5x faster).
+    """Prepares clips two at a time, best first: face analysis is mostly one-threaded Python and
+    decoding, so a second clip keeps the other core busy.
 
     Progress and cancellation stay on the calling thread: workers only record their fraction,
-    and stop (raising Cancelled inside render_clip, which kills its ffmpeg) once cancelled is set.
+    and stop (raising Cancelled inside the clip's work, which kills its ffmpeg) once cancelled is set.
     """
     import threading
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    fractions = [0.0] * total
+    total = len(order)
+    fractions = dict.fromkeys(order, 0.0)
     cancelled = threading.Event()
+    done_word = "previews rendered" if options.server_previews else "clips reviewable"
 
-    def render_one(clip_id: int) -> RenderResult | InputError:
+    def prepare_one(clip_id: int) -> RenderResult | InputError:
         def clip_progress(fraction: float, message: str = "") -> None:
             if cancelled.is_set():
                 raise Cancelled()
             fractions[clip_id] = fraction
 
         try:
-            return render_workdir_clip(workdir, clip_id, options, preview=True, progress=clip_progress)
+            return prepare_preview(workdir, clip_id, options, clip_progress)
         except InputError as exc:
             return exc
         finally:
@@ -353,14 +425,14 @@ def _render_previews_in_parallel(
 
     results: dict[int, RenderResult | InputError] = {}
     with ThreadPoolExecutor(max_workers=min(PREVIEW_PARALLEL, max(total, 1))) as pool:
-        pending = {pool.submit(render_one, clip_id): clip_id for clip_id in range(total)}
+        pending = {pool.submit(prepare_one, clip_id): clip_id for clip_id in order}
         try:
             while pending:
                 done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
                 for future in done:
                     results[pending.pop(future)] = future.result()
                 finished = sum(1 for r in results.values() if isinstance(r, RenderResult))
-                progress(sum(fractions) / max(total, 1), f"{finished} of {total} previews rendered")
+                progress(sum(fractions.values()) / max(total, 1), f"{finished} of {total} {done_word}")
         except BaseException:
             cancelled.set()
             for future in pending:
@@ -369,13 +441,8 @@ def _render_previews_in_parallel(
     return results
 
 
-class _CachedCrop(BaseModel):
-    key: str  # clip times, aspect, strategy and sampling the path was computed for
-    crop: CropPath
-
-
 def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersResult:
-    """Render a preview of every clip into workdir/renders/ and write renders.json.
+    """Make every clip reviewable, best-scored first (prepare_preview), and write renders.json.
 
     A clip that fails is recorded with a warning and the others go on; only when every clip
     fails is that an error.
@@ -387,7 +454,8 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     if clips is None:
         raise InputError("Nothing to render yet: the clips must be found first")
     total = len(clips.clips)
-    results = _render_previews_in_parallel(workdir, options, total, progress)
+    order = sorted(range(total), key=lambda i: (-clips.clips[i].score, i))
+    results = _prepare_in_parallel(workdir, options, order, progress)
     renders: list[RenderResult] = []
     errors = []
     for clip_id in range(total):
@@ -406,7 +474,8 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
         raise InputError(f"No clip could be rendered: {errors[0]}")
     result = RendersResult(renders=renders)
     write_model(get_stage("render").output_path(workdir), result)
-    progress(1.0, f"{total - len(errors)} previews rendered")
+    noun = "previews rendered" if options.server_previews else "clips reviewable"
+    progress(1.0, f"{total - len(errors)} {noun}")
     return result
 
 

@@ -237,6 +237,7 @@ class FaceSamplesFile(BaseModel):
     source_width: int
     source_height: int
     fps: float
+    sample_every: int = 3  # every Nth frame of a shot was analysed
     times: list[float] = Field(default_factory=list)  # seconds from `start` of each analysed frame
     shot_ids: list[int] = Field(default_factory=list)
     boxes: list[list[list[float]]] = Field(default_factory=list)  # per frame: [x, y, w, h, score], source px

@@ -52,63 +52,66 @@ def analyse_faces(
     end = min(media_end_s, end_s + ANALYSIS_MARGIN_S)
     if end <= start:
         raise InputError(f"The clip {start_s:.2f}-{end_s:.2f} s is empty or outside the media")
-    track = FaceSamplesFile(
-        start=start, end=end, source_width=video.width, source_height=video.height, fps=video.fps
+    sample_every = max(1, int(sample_every))
+    stored = FaceSamplesFile(
+        start=start, end=end, source_width=video.width, source_height=video.height, fps=video.fps,
+        sample_every=sample_every,
     )  # fmt: skip
     try:
-        samples = face_analysis.face_samples(media_path, video, start, end, max(1, int(sample_every)), progress)
+        seen = face_analysis.face_samples(media_path, video, start, end, sample_every, progress)
     except (InputError, OSError, RuntimeError, ValueError) as exc:
-        track.analysis_error = f"Face analysis failed ({str(exc)[:200]}): centre crop"
-        return track
-    track.times, track.shot_ids, track.cuts = samples.times, samples.shot_ids, samples.cuts
-    track.boxes = [[list(box) for box in boxes] for boxes in samples.boxes]
-    track.detector_error = samples.detector_error
-    return track
+        stored.analysis_error = f"Face analysis failed ({str(exc)[:200]}): centre crop"
+        return stored
+    stored.times, stored.shot_ids, stored.cuts = seen.times, seen.shot_ids, seen.cuts
+    stored.boxes = [[list(box) for box in boxes] for boxes in seen.boxes]
+    stored.detector_error = seen.detector_error
+    return stored
 
 
-def covers(track: FaceSamplesFile, start_s: float, end_s: float) -> bool:
-    """Whether `track` was analysed over all of `start_s`..`end_s`."""
-    return track.start <= start_s + 1e-3 and end_s <= track.end + 1e-3
+def covers(samples: FaceSamplesFile, start_s: float, end_s: float) -> bool:
+    """Whether `samples` were analysed over all of `start_s`..`end_s`."""
+    return samples.start <= start_s + 1e-3 and end_s <= samples.end + 1e-3
 
 
-def plan_crop(track: FaceSamplesFile, start_s: float, end_s: float, *, aspect: str, strategy: str) -> CropPath:
-    """The crop path over the clip `start_s`..`end_s` (inside the track), clip-relative times.
+def plan_crop(samples: FaceSamplesFile, start_s: float, end_s: float, *, aspect: str, strategy: str) -> CropPath:
+    """The crop path over the clip `start_s`..`end_s` (inside the samples), clip-relative times.
 
     The same function plans the browser preview and the final render: both show the same crop.
     """
-    if not covers(track, start_s, end_s):
+    if not covers(samples, start_s, end_s):
         raise InputError(f"The face analysis does not cover {start_s:.2f}-{end_s:.2f} s")
     if aspect not in crop_plan.ASPECTS:
         raise InputError(f"Unknown aspect ratio {aspect!r}: use 9:16, 1:1 or 16:9")
-    width, height = crop_plan.crop_size(track.source_width, track.source_height, aspect)
+    width, height = crop_plan.crop_size(samples.source_width, samples.source_height, aspect)
     path = CropPath(
         width=width,
         height=height,
-        source_width=track.source_width,
-        source_height=track.source_height,
-        fps=track.fps,
+        source_width=samples.source_width,
+        source_height=samples.source_height,
+        fps=samples.fps,
         times=[0.0],
-        xs=[(track.source_width - width) // 2],
-        ys=[(track.source_height - height) // 2],
+        xs=[(samples.source_width - width) // 2],
+        ys=[(samples.source_height - height) // 2],
     )
-    if width == track.source_width and height == track.source_height:
+    if width == samples.source_width and height == samples.source_height:
         return path  # nothing to reframe: the crop is the whole frame
-    if track.analysis_error:
-        path.warning = track.analysis_error
+    if samples.analysis_error:
+        path.warning = samples.analysis_error
         return path
-    offset = start_s - track.start  # track times are relative to its own start
-    inside = [i for i, t in enumerate(track.times) if offset - 1e-6 <= t < offset + (end_s - start_s)]
+    offset = start_s - samples.start  # sample times count from the analysed range's start
+    duration_s = end_s - start_s
+    inside = [i for i, t in enumerate(samples.times) if offset - 1e-6 <= t < offset + duration_s]
     if not inside:
         path.warning = "No frame analysed in this range: centre crop"
         return path
-    samples = crop_plan.FaceSamples(
-        times=[round(track.times[i] - offset, 3) for i in inside],
-        shot_ids=[track.shot_ids[i] for i in inside],
-        boxes=[[tuple(box) for box in track.boxes[i]] for i in inside],
-        cuts=[round(c - offset, 3) for c in track.cuts if 0 < c - offset < end_s - start_s],
-        detector_error=track.detector_error,
+    clip_samples = crop_plan.FaceSamples(
+        times=[round(samples.times[i] - offset, 3) for i in inside],
+        shot_ids=[samples.shot_ids[i] for i in inside],
+        boxes=[[tuple(box) for box in samples.boxes[i]] for i in inside],
+        cuts=[round(c - offset, 3) for c in samples.cuts if 0 < c - offset < duration_s],
+        detector_error=samples.detector_error,
     )
-    crop_plan.plan(path, samples, strategy, SAFE_ZONE_MARGIN)
+    crop_plan.plan(path, clip_samples, strategy, SAFE_ZONE_MARGIN)
     return path
 
 
@@ -181,7 +184,7 @@ def write_poster(media_path: Path, crop: CropPath, start_s: float, end_s: float,
     return False
 
 
-def load_track(workdir: Path, clip_index: int) -> FaceSamplesFile | None:
+def load_samples(workdir: Path, clip_index: int) -> FaceSamplesFile | None:
     path = faces_path(workdir, clip_index)
     try:
         return FaceSamplesFile.model_validate_json(path.read_text())
@@ -204,11 +207,11 @@ def replan(workdir: Path, clip_index: int, start_s: float, end_s: float, options
     """
     from .stages import write_model
 
-    track = load_track(workdir, clip_index)
-    if track is None or not covers(track, start_s, end_s):
+    samples = load_samples(workdir, clip_index)
+    if samples is None or not covers(samples, start_s, end_s):
         return None
     previous = load_preview(workdir, clip_index)
-    crop = plan_crop(track, start_s, end_s, aspect=options.aspect, strategy=options.strategy)
+    crop = plan_crop(samples, start_s, end_s, aspect=options.aspect, strategy=options.strategy)
     preview = ClipPreview(
         clip_index=clip_index,
         start=start_s,
