@@ -12,6 +12,10 @@ Strategy = Literal["keep_in_frame", "centered"]
 SubtitleStyle = Literal["clean", "bold", "karaoke", "none"]
 CopyStyle = Literal["viral", "educational", "storytelling"]
 Provider = Literal["local", "gemini", "openai"]
+# How a shot is framed (see pipeline/layouts.py): follow one face, cut to whoever speaks, two
+# stacked halves, or the whole picture over a blurred copy. "auto" lets the analysis choose.
+Layout = Literal["single", "speaker", "split", "fit"]
+LayoutChoice = Literal["auto", "single", "speaker", "split", "fit"]
 
 
 # --- caption style ------------------------------------------------------------------------------
@@ -193,6 +197,77 @@ class CopiesResult(BaseModel):
     cost_usd: float = 0.0
 
 
+class Box(BaseModel):
+    """A rectangle in source pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class LayoutSegment(BaseModel):
+    """A stretch of one shot framed one way; clip-relative seconds.
+
+    speaker: `faces` = [the face shown]; the picture is the crop window of CropPath.times/xs/ys
+    (`crop` is that window at `start`). split: `faces` = [top, bottom]; `top` / `bottom` are the
+    source boxes scaled into the upper / lower half of the output (each box has the aspect of a
+    half). fit and single: no boxes (fit shows the whole frame; single follows CropPath's path).
+    """
+
+    start: float
+    end: float
+    faces: list[int] = Field(default_factory=list)  # FaceTrack ids
+    crop: Box | None = None
+    top: Box | None = None
+    bottom: Box | None = None
+
+
+class ShotLayout(BaseModel):
+    """How one camera shot of a clip is framed, and why (shown on the clip card)."""
+
+    start: float  # clip-relative seconds
+    end: float
+    layout: Layout
+    reason: str  # e.g. "2 speakers, cuts on turns", "wide shot: fit"
+    segments: list[LayoutSegment] = Field(default_factory=list)
+
+
+class FaceTrack(BaseModel):
+    """One person seen in a shot: detector boxes over time, lip activity, a thumbnail."""
+
+    id: int
+    shot: int  # index of the shot (0 = before the first cut)
+    box: Box  # median box over the track
+    times: list[float] = Field(default_factory=list)  # clip-relative seconds of the boxes
+    boxes: list[Box] = Field(default_factory=list)
+    lip_activity: float = 0.0  # mean lip movement over the clip's speech (0 = not measured)
+    speaking_s: float = 0.0  # seconds of speech turns mapped to this face
+    thumbnail: str = ""  # JPEG file name, relative to the work directory
+
+
+class SpeechTurn(BaseModel):
+    """A stretch of speech (VAD), its voice cluster and the face that voice was mapped to."""
+
+    start: float  # clip-relative seconds
+    end: float
+    voice: int = -1  # -1: too short to embed
+    face: int = -1  # FaceTrack id; -1: unknown
+    overlap: bool = False  # two faces' lips moved at once
+
+
+class SpeakerAnalysis(BaseModel):
+    """Who speaks when and how each shot is framed; kept in renders/clip_<i>_crop.json."""
+
+    faces: list[FaceTrack] = Field(default_factory=list)
+    turns: list[SpeechTurn] = Field(default_factory=list)
+    layouts: list[ShotLayout] = Field(default_factory=list)
+    summary: str = ""  # one line for the clip card
+    choice: LayoutChoice = "auto"  # the reviewer's override the layouts were planned with
+    follow_face: int | None = None  # the reviewer's chosen person (FaceTrack id)
+    analysis_cpu_s: float = 0.0
+
+
 class CropPath(BaseModel):
     """The crop window over time, source pixels. One entry per analysed (sampled) frame."""
 
@@ -208,6 +283,9 @@ class CropPath(BaseModel):
     frames_analysed: int = 0
     cuts: list[float] = Field(default_factory=list)  # clip-relative seconds
     warning: str = ""  # e.g. "No face found: centre crop"
+    # where the crop cuts (steps, never slides) to another person; clip-relative seconds
+    switches: list[float] = Field(default_factory=list)
+    speakers: SpeakerAnalysis | None = None  # None: single-face clip, today's tracker only
 
 
 class RenderResult(BaseModel):
