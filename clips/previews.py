@@ -2,10 +2,11 @@
 the render stage writes per clip (pipeline/preview.py). A clip is reviewable as soon as its
 preview file exists and matches the clip's current bounds, even while the stage still runs."""
 
+from pathlib import Path
+
 from django.conf import settings
 
-from pipeline import browser_preview
-from pipeline import stages
+from pipeline import browser_preview, stages
 from pipeline.schemas import ClipPreview, Word
 
 from .models import Clip
@@ -56,6 +57,7 @@ def card_preview(clip: Clip, *, media_file: str | None = None, words: list[Word]
     if not media_file:
         return None
     words = transcript_words(video) if words is None else words
+    copy = getattr(clip, "copy", None) if hasattr(clip, "copy") else None
     options = pipeline_options(video)
     crop = planned.crop.model_dump(mode="json")
     return {
@@ -65,10 +67,9 @@ def card_preview(clip: Clip, *, media_file: str | None = None, words: list[Word]
         "crop": crop,
         "media": media_file,
         "poster": media_relative(video, planned.poster_file),
-        "cues": browser_preview.caption_cues(
-            words, clip.start_s, clip.end_s, style=options.subtitle_style, aspect=planned.aspect
-        ),
-        "style": browser_preview.caption_css(options.subtitle_style, planned.aspect),
+        "cues": browser_preview.caption_cues(words, clip.start_s, clip.end_s, options),
+        "style": browser_preview.caption_look(options),
+        "hook": copy.hook if copy is not None else "",
         "second_video": _needs_second_video(planned),
     }
 
@@ -78,22 +79,26 @@ def _needs_second_video(planned: ClipPreview) -> bool:
     return bool(speakers) and any(shot.layout in ("split", "fit") for shot in speakers.layouts)
 
 
-def being_prepared(clip: Clip) -> bool:
-    """Whether the render stage is on its way to this clip (the card then polls for it)."""
+def render_stage_running(video) -> bool:
+    """Whether the render stage is on its way through the video's clips (cards then poll)."""
     from .models import StageRun
 
-    return StageRun.objects.filter(video_id=clip.video_id, stage="render", state__in=StageRun.ACTIVE_STATES).exists()
+    return StageRun.objects.filter(video=video, stage="render", state__in=StageRun.ACTIVE_STATES).exists()
+
+
+def being_prepared(clip: Clip) -> bool:
+    return render_stage_running(clip.video)
 
 
 def preview_mtime(clip: Clip) -> float:
-    """When the clip's preview last changed (the encoded file in fallback mode, else the plan)."""
-    from pathlib import Path
-
-    if server_previews():
-        path = Path(settings.MEDIA_ROOT) / clip.preview if clip.preview else None
-    else:
-        path = browser_preview.preview_path(clip.video.workdir, clip.index)
-    try:
-        return path.stat().st_mtime if path else 0.0
-    except OSError:
-        return 0.0
+    """When the clip's preview last changed: its plan or its encoded file, whichever is newer."""
+    paths = [browser_preview.preview_path(clip.video.workdir, clip.index)]
+    if clip.preview:
+        paths.append(Path(settings.MEDIA_ROOT) / clip.preview)
+    mtimes = [0.0]
+    for path in paths:
+        try:
+            mtimes.append(path.stat().st_mtime)
+        except OSError:
+            pass
+    return max(mtimes)

@@ -188,7 +188,8 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
         copy = Copy.objects.filter(clip=clip).first()
     if "preview" not in extra:
         extra["preview"] = previews.card_preview(clip)
-    extra.setdefault("waiting_preview", extra["preview"] is None and previews.being_prepared(clip))
+    if "waiting_preview" not in extra:
+        extra["waiting_preview"] = extra["preview"] is None and previews.being_prepared(clip)
     return {
         "clip": clip,
         "copy": copy,
@@ -207,15 +208,19 @@ def clip_list(request, video_id):
     filters = ClipFilterForm(request.GET or None)
     clips = selectors.clips_for_review(video, **filters.filters())
     media_file, words = previews.playable_media(video), previews.transcript_words(video)
-    cards = [
-        _card(
-            request,
-            clip,
-            copy=selectors.copy_of(clip),
-            preview=previews.card_preview(clip, media_file=media_file, words=words),
+    render_running = previews.render_stage_running(video)
+    cards = []
+    for clip in clips:
+        preview = previews.card_preview(clip, media_file=media_file, words=words)
+        cards.append(
+            _card(
+                request,
+                clip,
+                copy=selectors.copy_of(clip),
+                preview=preview,
+                waiting_preview=preview is None and render_running,
+            )
         )
-        for clip in clips
-    ]
     context = {
         "video": video,
         "cards": cards,
@@ -343,7 +348,10 @@ def clip_bounds(request, clip_id):
         except ValueError as exc:
             form.add_error(None, str(exc))
         else:
-            return _render_card(request, clip, bounds_saved=True, rerender_since=int(time.time()))
+            # Browser previews were planned again from the stored face samples; otherwise
+            # (server previews, or bounds beyond the analysed range) a task prepares it.
+            waiting = previews.card_preview(clip) is None
+            return _render_card(request, clip, bounds_saved=True, rerender_since=int(time.time()) if waiting else None)
     if not request.htmx:
         messages.error(request, " ".join(form.errors.get("__all__", [])) or "Check the start and end.")
         return redirect("clip_list", clip.video_id)

@@ -115,48 +115,39 @@ def plan_crop(samples: FaceSamplesFile, start_s: float, end_s: float, *, aspect:
     return path
 
 
-def caption_cues(words: list[Word], start_s: float, end_s: float, *, style: str, aspect: str) -> list[dict]:
+def caption_cues(words: list[Word], start_s: float, end_s: float, options: PipelineOptions) -> list[dict]:
     """The caption cues the final render burns in, for the browser overlay (clip-relative seconds)."""
-    if style == "none" or style not in subtitles.PRESETS or not words:
+    style = options.captions()
+    if style is None or not words:
         return []
-    from .render import FINAL_SIZES  # the final's frame decides the line length
-
-    width, height = FINAL_SIZES[aspect]
-    cues = subtitles.group_cues(subtitles.clip_words(words, start_s, end_s), subtitles.line_chars(style, width, height))
+    width, height = _final_size(options.aspect)  # the final's frame decides the line length
+    cues = subtitles.style_cues(subtitles.clip_words(words, start_s, end_s), style, width, height)
     return [
         {
             "start": round(cue.start_s, 3),
             "end": round(cue.end_s, 3),
-            "lines": [[{"text": w.text, "start": round(w.start_s, 3), "end": round(w.end_s, 3)} for w in line] for line in cue.lines],
+            "lines": [
+                [{"text": w.text, "start": round(w.start_s, 3), "end": round(w.end_s, 3)} for w in line]
+                for line in cue.lines
+            ],
         }
         for cue in cues
     ]
 
 
-def caption_css(style: str, aspect: str) -> dict:
-    """The subtitle style as CSS values relative to the frame (what ass_document draws)."""
-    if style not in subtitles.PRESETS:
-        return {}
-    preset = subtitles.PRESETS[style]
+def caption_look(options: PipelineOptions) -> dict | None:
+    """The caption style the overlay draws (sizes relative to the frame, as ass_document reads
+    them), with the hook title's constants; None when captions are off."""
+    style = options.captions()
+    if style is None:
+        return None
+    return {**style.model_dump(), "hook_scale": subtitles.HOOK_SCALE, "hook_top_pct": subtitles.HOOK_TOP_PCT}
+
+
+def _final_size(aspect: str) -> tuple[int, int]:
     from .render import FINAL_SIZES
 
-    width, height = FINAL_SIZES[aspect]
-    return {
-        "name": style,
-        "font_scale": preset.font_scale,  # of min(frame width, height)
-        "bold": preset.bold,
-        "color": _css_colour(preset.primary),
-        "outline": _css_colour(preset.outline),
-        "outline_scale": preset.outline_scale,
-        "highlight": _css_colour(preset.highlight) if preset.highlight else "",
-        "margin_bottom": 0.16 if height > width else 0.07,  # of the frame height
-    }
-
-
-def _css_colour(ass: str) -> str:
-    """ASS &HAABBGGRR as CSS #RRGGBB."""
-    digits = ass.removeprefix("&H").rjust(8, "0")
-    return f"#{digits[6:8]}{digits[4:6]}{digits[2:4]}"
+    return FINAL_SIZES[aspect]
 
 
 def write_poster(media_path: Path, crop: CropPath, start_s: float, end_s: float, out_path: Path) -> bool:
@@ -169,10 +160,25 @@ def write_poster(media_path: Path, crop: CropPath, start_s: float, end_s: float,
     tmp = out_path.with_name(f".{out_path.stem}.part.jpg")
     result = subprocess.run(
         [
-            "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-            "-ss", f"{start_s + at_s:.3f}", "-i", ffmpeg_input(media_path), "-frames:v", "1",
-            "-vf", f"crop={crop.width}:{crop.height}:{x}:{y},scale={width - width % 2}:-2",
-            "-q:v", "4", "-f", "image2", ffmpeg_input(tmp),
+            "ffmpeg",
+            "-hide_banner",
+            "-nostdin",
+            "-y",
+            "-loglevel",
+            "error",
+            "-ss",
+            f"{start_s + at_s:.3f}",
+            "-i",
+            ffmpeg_input(media_path),
+            "-frames:v",
+            "1",
+            "-vf",
+            f"crop={crop.width}:{crop.height}:{x}:{y},scale={width - width % 2}:-2",
+            "-q:v",
+            "4",
+            "-f",
+            "image2",
+            ffmpeg_input(tmp),
         ],  # fmt: skip
         capture_output=True,
         text=True,
@@ -200,7 +206,9 @@ def load_preview(workdir: Path, clip_index: int) -> ClipPreview | None:
         return None
 
 
-def replan(workdir: Path, clip_index: int, start_s: float, end_s: float, options: PipelineOptions) -> ClipPreview | None:
+def replan(
+    workdir: Path, clip_index: int, start_s: float, end_s: float, options: PipelineOptions
+) -> ClipPreview | None:
     """New bounds for a clip: its preview planned again from the stored samples (no analysis).
 
     Returns None when the samples do not cover the new bounds (the analysis must run again).

@@ -60,7 +60,9 @@ def write_proxy(media_path: Path, media: MediaInfo, out_path: Path, progress: Pr
             "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
             "-force_key_frames", f"expr:gte(t,n_forced*{PROXY_KEYFRAME_S})",
         ]  # fmt: skip
-    audio_args = ["-c:a", "copy"] if media.audio_codec in BROWSER_AUDIO_CODECS else ["-c:a", "aac", "-b:a", "96k", "-ac", "2"]
+    audio_args = (
+        ["-c:a", "copy"] if media.audio_codec in BROWSER_AUDIO_CODECS else ["-c:a", "aac", "-b:a", "96k", "-ac", "2"]
+    )
     cmd = [
         "ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error", "-i", ffmpeg_input(media_path),
         "-map", "0:v:0", "-map", "0:a:0", *video_args, *audio_args,

@@ -99,19 +99,39 @@
     });
   }
 
+  // The CaptionStyle (pipeline/schemas.py) as ass_document draws it: sizes relative to the frame.
+  function rgba(hex, opacity) {
+    const n = parseInt((hex || "#000000").slice(1), 16);
+    return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + opacity + ")";
+  }
   function styleCaptions(state) {
-    const style = state.data.style || {}, frame = state.frame;
-    const size = Math.min(frame.clientWidth, frame.clientHeight);
-    const font = (style.font_scale || 0.055) * size, outline = Math.max(1, (style.outline_scale || 0.07) * font);
-    const captions = state.captions;
+    const style = state.data.style, frame = state.frame, captions = state.captions;
+    if (!style) { captions.hidden = true; return; }
+    const font = style.size_pct / 100 * Math.min(frame.clientWidth, frame.clientHeight);
+    const outline = style.outline_pct / 100 * font, shadow = style.shadow_pct / 100 * font;
+    for (const box of [captions, state.hook]) {
+      if (!box) continue;
+      box.style.fontFamily = '"' + style.font + '", "DejaVu Sans", sans-serif';
+      box.style.textTransform = style.uppercase ? "uppercase" : "none";
+      box.style.setProperty("--caption-colour", style.text_colour);
+      box.style.setProperty("--caption-outline", style.outline_colour);
+      box.style.setProperty("--caption-outline-px", 2 * outline + "px");
+    }
     captions.style.fontSize = font + "px";
     captions.style.fontWeight = style.bold ? "700" : "400";
-    captions.style.bottom = (100 * (style.margin_bottom || 0.16)) + "%";
-    captions.style.setProperty("--caption-colour", style.color || "#ffffff");
-    captions.style.setProperty("--caption-outline", style.outline || "#000000");
-    captions.style.setProperty("--caption-outline-px", 2 * outline + "px");
-    captions.style.setProperty("--caption-shadow-px", outline / 2 + "px");
-    captions.style.setProperty("--caption-highlight", style.highlight || style.color || "#ffffff");
+    captions.style.bottom = style.bottom_pct + "%";
+    captions.style.setProperty("--caption-shadow", shadow > 0 ?
+      shadow + "px " + shadow + "px 0 " + rgba(style.shadow_colour, 0.5) : "none");
+    captions.style.setProperty("--caption-highlight", style.karaoke ? style.highlight_colour : style.text_colour);
+    captions.style.setProperty("--caption-box", style.box ? rgba(style.box_colour, style.box_opacity) : "transparent");
+    captions.style.setProperty("--caption-box-pad", (style.box ? Math.max(outline, 0.15 * font) : 0) + "px");
+    if (state.hook) {
+      const hookFont = font * style.hook_scale;
+      state.hook.style.fontSize = hookFont + "px";
+      state.hook.style.top = style.hook_top_pct + "%";
+      state.hook.style.setProperty("--caption-box", rgba(style.box_colour, Math.max(style.box_opacity, 0.6)));
+      state.hook.style.setProperty("--caption-box-pad", 0.2 * hookFont + "px");
+    }
   }
 
   // --- one preview ---
@@ -155,6 +175,7 @@
       if (state.main.paused && !state.second.paused) state.second.pause();
     }
     drawCaptions(state, t);
+    if (state.hook) state.hook.hidden = !(t >= 0 && t < state.data.style.hook_s);
     const duration = data.end - data.start;
     state.seek.value = Math.max(0, Math.min(t, duration)).toFixed(2);
     state.time.textContent = formatTime(Math.max(0, t)) + " / " + formatTime(duration);
@@ -186,11 +207,19 @@
     }
   }
 
+  // Source time for both videos; before their metadata has loaded a seek would be lost, so it
+  // waits for it.
+  function setSourceTime(state, seconds) {
+    for (const video of [state.main, state.second]) {
+      if (!video) continue;
+      if (video.readyState >= 1) video.currentTime = seconds;
+      else video.addEventListener("loadedmetadata", function () { video.currentTime = seconds; }, { once: true });
+    }
+  }
+
   function seekTo(state, clipSeconds) {
     ensureLoaded(state);
-    const target = state.data.start + Math.max(0, Math.min(clipSeconds, state.data.end - state.data.start - 0.01));
-    state.main.currentTime = target;
-    if (state.second) state.second.currentTime = target;
+    setSourceTime(state, state.data.start + Math.max(0, Math.min(clipSeconds, state.data.end - state.data.start - 0.01)));
     draw(state);
   }
 
@@ -206,6 +235,7 @@
       main: element.querySelector("video.preview-main"),
       second: element.querySelector("video.preview-second"),
       captions: element.querySelector(".preview-captions"),
+      hook: null,
       seek: element.querySelector(".preview-seek"),
       time: element.querySelector(".preview-time"),
       play: element.querySelector(".preview-play"),
@@ -217,6 +247,12 @@
       cropAt: function (clipSeconds) { return cropAt(data.crop, clipSeconds); },
     };
     state.seek.max = (data.end - data.start).toFixed(2);
+    if (data.style && data.style.hook_title && data.hook) {
+      state.hook = document.createElement("div");
+      state.hook.className = "preview-hook";
+      state.hook.textContent = data.hook;
+      state.frame.appendChild(state.hook);
+    }
     styleCaptions(state);
     if (window.ResizeObserver) new ResizeObserver(function () { styleCaptions(state); }).observe(state.frame);
     state.main.addEventListener("timeupdate", function () { draw(state); });
@@ -232,7 +268,7 @@
       ensureLoaded(state);
       const t = clipTime(state);
       if (!state.main.paused) { state.main.pause(); return; }
-      if (!(t >= 0 && t < data.end - data.start - 0.05)) state.main.currentTime = data.start;
+      if (state.main.readyState < 1 || !(t >= 0 && t < data.end - data.start - 0.05)) setSourceTime(state, data.start);
       state.main.play().catch(function () {});
     });
     state.seek.addEventListener("input", function () { seekTo(state, parseFloat(state.seek.value)); });
