@@ -3,15 +3,17 @@
 Times are seconds from the start of the source media unless a name says otherwise.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 Aspect = Literal["9:16", "1:1", "16:9"]
 Strategy = Literal["keep_in_frame", "centered"]
 SubtitleStyle = Literal["clean", "bold", "karaoke", "none"]
 CopyStyle = Literal["viral", "educational", "storytelling"]
 Provider = Literal["local", "gemini", "openai"]
+# A clip's position in clips.json. Files written before the rename call it clip_id.
+ClipIndex = Annotated[int, Field(validation_alias=AliasChoices("clip_index", "clip_id"))]
 
 
 class PipelineOptions(BaseModel):
@@ -100,7 +102,7 @@ class ClipsResult(BaseModel):
 class ClipCopy(BaseModel):
     """One clip's copy as saved (the copy module validates LLM output into this)."""
 
-    clip_id: int  # index into clips.json's clips
+    clip_index: ClipIndex
     style: CopyStyle
     text: str
     hashtags: list[str] = Field(default_factory=list)
@@ -112,7 +114,7 @@ class ClipCopy(BaseModel):
 
 
 class CopyFailure(BaseModel):
-    clip_id: int
+    clip_index: ClipIndex
     reason: str
 
 
@@ -149,7 +151,7 @@ class CropPath(BaseModel):
 class RenderResult(BaseModel):
     """One rendered clip."""
 
-    clip_id: int
+    clip_index: ClipIndex
     video_file: str  # relative to the work directory
     poster_file: str = ""
     srt_file: str = ""
