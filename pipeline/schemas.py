@@ -41,6 +41,7 @@ class PipelineOptions(BaseModel):
     max_upload_bytes: int = 10 * 1024**3
     max_duration_s: float = 10 * 3600
     allow_private_urls: bool = False
+    blocked_networks: list[str] | None = None  # CIDRs a URL ingest may not reach; None = all non-public
     render_max_bytes: int = 0  # 0 = no limit
 
 
