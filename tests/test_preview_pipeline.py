@@ -45,9 +45,9 @@ def prepared(source, tmp_path_factory):
     order = []
     original = render.prepare_preview
 
-    def recording(workdir, clip_id, options, progress=None, **kwargs):
-        order.append(clip_id)
-        return original(workdir, clip_id, options, progress, **kwargs)
+    def recording(workdir, clip_index, options, progress=None, **kwargs):
+        order.append(clip_index)
+        return original(workdir, clip_index, options, progress, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(render, "prepare_preview", recording)
@@ -66,7 +66,7 @@ def test_the_render_stage_makes_clips_reviewable_best_first_without_encoding(pre
     assert order == [1, 0]  # score order
     assert sorted(p.name for p in (workdir / "renders").glob("*.mp4")) == []
     saved = json.loads((workdir / "renders.json").read_text())["renders"]
-    assert [r["clip_id"] for r in saved] == [0, 1] and all(r["video_file"] == "" for r in saved)
+    assert [r["clip_index"] for r in saved] == [0, 1] and all(r["video_file"] == "" for r in saved)
     for index, (start_s, end_s, _) in enumerate(CLIPS):
         planned = browser_preview.load_preview(workdir, index)
         assert (planned.start, planned.end, planned.aspect) == (start_s, end_s, "9:16")
