@@ -13,8 +13,6 @@ from .models import Clip
 from .options import pipeline_options
 from .stage_results import media_relative
 
-BOUNDS_TOLERANCE_S = 0.01
-
 
 def server_previews() -> bool:
     """The fallback setting: encoded previews instead of the browser's cropped source."""
@@ -28,11 +26,10 @@ def playable_media(video) -> str:
 
 
 def current_preview(clip: Clip) -> ClipPreview | None:
-    """The clip's planned preview, if it was planned for the clip's current bounds."""
+    """The clip's planned preview, if it was planned for the clip's current bounds and framing."""
     planned = browser_preview.load_preview(clip.video.workdir, clip.index)
-    if planned is None:
-        return None
-    if abs(planned.start - clip.start_s) > BOUNDS_TOLERANCE_S or abs(planned.end - clip.end_s) > BOUNDS_TOLERANCE_S:
+    video = clip.video
+    if planned is None or not planned.matches(clip.start_s, clip.end_s, video.aspect, video.strategy):
         return None
     return planned
 

@@ -1,7 +1,6 @@
 """Pages and htmx partials. Thin: permissions and forms here, rules in services/review/selectors."""
 
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages

@@ -34,7 +34,7 @@ def preview_path(workdir: Path, clip_index: int) -> Path:
 
 
 def poster_path(workdir: Path, clip_index: int) -> Path:
-    return Path(workdir) / "renders" / f"clip_{clip_index}_poster.jpg"
+    return Path(workdir) / "renders" / f"clip_{clip_index}_preview.jpg"  # the media view serves this name
 
 
 def playable_file(media: MediaInfo) -> str:

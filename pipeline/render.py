@@ -276,12 +276,15 @@ def planned_crop(
     options: PipelineOptions,
     progress: Progress = no_progress,
 ) -> CropPath:
-    """Clip `clip_index`'s crop path over `start_s`..`end_s`, planned from its stored face samples
-    when they cover that range (so the final shows what the browser preview showed), otherwise
-    from a new face analysis over the range plus a margin, which is then stored."""
+    """Clip `clip_index`'s crop path over `start_s`..`end_s`: the browser preview's own path when
+    it was planned for these bounds, else planned from the stored face samples when they cover
+    the range, else from a new face analysis over the range plus a margin (then stored)."""
     from .stages import get_stage, write_model
 
     workdir = Path(workdir)
+    shown = browser_preview.load_preview(workdir, clip_index)
+    if shown is not None and shown.matches(start_s, end_s, options.aspect, options.strategy):
+        return shown.crop  # exactly the path the reviewer's page showed
     samples = browser_preview.load_samples(workdir, clip_index)
     if samples is None or not browser_preview.covers(samples, start_s, end_s):
         media = get_stage("ingest").load_output(workdir)
@@ -456,33 +459,57 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     A clip that fails is recorded with a warning and the others go on; only when every clip
     fails is that an error.
     """
-    from .stages import get_stage, write_model
+    order = [spec["clip"] for spec in plan(workdir, options, progress)]
+    results = _prepare_in_parallel(Path(workdir), options, order, progress)
+    renders = [
+        outcome if isinstance(outcome, RenderResult) else _failed(clip_index, outcome)
+        for clip_index, outcome in sorted(results.items())
+    ]
+    result = join(workdir, options, [render.model_dump() for render in renders])
+    noun = "previews rendered" if options.server_previews else "clips reviewable"
+    failed = sum(1 for render in renders if render.warning.startswith(FAILED_PREFIX))
+    progress(1.0, f"{len(renders) - failed} {noun}")
+    return result
 
-    workdir = Path(workdir)
-    clips = get_stage("clips").load_output(workdir)
+
+def plan(workdir: Path, options: PipelineOptions, progress: Progress) -> list[dict]:
+    """One part per clip, best score first: the clips most likely to be approved are
+    reviewable first, whether one worker goes through them or many at once."""
+    from .stages import get_stage
+
+    clips = get_stage("clips").load_output(Path(workdir))
     if clips is None:
         raise InputError("Nothing to render yet: the clips must be found first")
-    total = len(clips.clips)
-    order = sorted(range(total), key=lambda i: (-clips.clips[i].score, i))
-    results = _prepare_in_parallel(workdir, options, order, progress)
-    renders: list[RenderResult] = []
-    errors = []
-    for clip_index in range(total):
-        outcome = results[clip_index]
-        if isinstance(outcome, RenderResult):
-            renders.append(outcome)
-            continue
-        errors.append(str(outcome))
-        renders.append(
-            RenderResult(
-                clip_index=clip_index, video_file="", width=0, height=0, preview=True,
-                warning=f"Render failed: {outcome}",
-            )
-        )  # fmt: skip
-    if total and len(errors) == total:
-        raise InputError(f"No clip could be rendered: {errors[0]}")
+    order = sorted(range(len(clips.clips)), key=lambda i: (-clips.clips[i].score, i))
+    return [{"clip": clip_index} for clip_index in order]
+
+
+def run_part(workdir: Path, options: PipelineOptions, spec: dict, progress: Progress) -> RenderResult:
+    """One clip made reviewable; a clip that cannot be gives a result with the reason."""
+    clip_index = spec["clip"]
+    try:
+        return prepare_preview(workdir, clip_index, options, progress)
+    except InputError as exc:
+        return _failed(clip_index, exc)
+
+
+FAILED_PREFIX = "Render failed: "
+
+
+def _failed(clip_index: int, exc: InputError) -> RenderResult:
+    return RenderResult(
+        clip_index=clip_index, video_file="", width=0, height=0, preview=True, warning=f"{FAILED_PREFIX}{exc}"
+    )
+
+
+def join(workdir: Path, options: PipelineOptions, results: list[dict]) -> RendersResult:
+    """renders.json from the clips' results (in clip order); an error only when every clip failed."""
+    from .stages import get_stage, write_model
+
+    renders = sorted((RenderResult.model_validate(result) for result in results), key=lambda r: r.clip_index)
+    failed = [render for render in renders if render.warning.startswith(FAILED_PREFIX)]
+    if renders and len(failed) == len(renders):
+        raise InputError(f"No clip could be rendered: {failed[0].warning.removeprefix(FAILED_PREFIX)}")
     result = RendersResult(renders=renders)
-    write_model(get_stage("render").output_path(workdir), result)
-    noun = "previews rendered" if options.server_previews else "clips reviewable"
-    progress(1.0, f"{total - len(errors)} {noun}")
+    write_model(get_stage("render").output_path(Path(workdir)), result)
     return result

@@ -326,6 +326,14 @@ class ClipPreview(BaseModel):
     video_file: str = ""  # an encoded preview, only with server-rendered previews
     warning: str = ""
 
+    def matches(self, start_s: float, end_s: float, aspect: str, strategy: str) -> bool:
+        """Whether this preview was planned for these bounds and framing."""
+        return (
+            abs(self.start - start_s) < 1e-3
+            and abs(self.end - end_s) < 1e-3
+            and (self.aspect, self.strategy) == (aspect, strategy)
+        )
+
 
 class RenderResult(BaseModel):
     """One rendered clip."""

@@ -14,6 +14,8 @@ import pytest
 from clips import services
 from clips.models import Clip, StageRun, Transcript, Video
 from clips.options import pipeline_options
+from clips.services import clips as clip_services
+from clips.services import runs as run_services
 from pipeline import browser_preview, crop_plan, render
 from pipeline.sample import Shot
 from pipeline.schemas import ClipProposal, ClipsResult, MediaInfo, Word
@@ -79,7 +81,8 @@ def reviewable(admin_user, media_root, moving_face, monkeypatch):
 @pytest.fixture
 def no_task_queued(monkeypatch):
     queued = []
-    monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: queued.append(args))
+    for module in (clip_services, run_services):
+        monkeypatch.setattr(module, "async_task", lambda *args, **kwargs: queued.append(args))
     return queued
 
 
