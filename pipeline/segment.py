@@ -39,10 +39,14 @@ def gap_strengths(embeddings: np.ndarray, pauses_s: np.ndarray, k: int) -> np.nd
     depths = depth_scores(smooth(gap_similarities(embeddings, k), 3).astype(np.float64))
     text = depths / (depths.std() + 1e-9)
     pauses = pause_zscores(pauses_s)
+    return text + pause_weight(text, pauses) * pauses
+
+
+def pause_weight(text: np.ndarray, pauses: np.ndarray) -> float:
+    """How much pauses count: 1.5 x their correlation with the text signal, 0..0.5."""
     if pauses.std() < 1e-9 or text.std() < 1e-9:
-        return text
-    weight = np.clip(PAUSE_WEIGHT_PER_CORRELATION * np.corrcoef(text, pauses)[0, 1], 0.0, PAUSE_WEIGHT_CAP)
-    return text + weight * pauses
+        return 0.0
+    return float(np.clip(PAUSE_WEIGHT_PER_CORRELATION * np.corrcoef(text, pauses)[0, 1], 0.0, PAUSE_WEIGHT_CAP))
 
 
 def segment_topics(embeddings: np.ndarray, pauses_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,10 +64,16 @@ def segment_topics(embeddings: np.ndarray, pauses_s: np.ndarray) -> tuple[np.nda
     if k != FIRST_WINDOW:
         strengths = gap_strengths(embeddings, pauses_s, k)
         boundaries = _peaks(strengths)
+    # Sharpening looks at the unsmoothed similarity, plus pauses as much as they count here.
+    raw = gap_similarities(embeddings, k).astype(np.float64)
+    depths = depth_scores(smooth(raw, 3))
+    pauses = pause_zscores(pauses_s)
+    weight = pause_weight(depths / (depths.std() + 1e-9), pauses)
+    sharpness = raw / (raw.std() + 1e-9) - weight * pauses
     sharpened = np.zeros_like(boundaries)
     found = strengths.copy()
     strengths = strengths.copy()
-    for old, new in boundary_moves(boundaries, gap_similarities(embeddings, k)):
+    for old, new in boundary_moves(boundaries, sharpness):
         # A moved boundary takes the strength found for it, so scores rank the gap it sits on.
         sharpened[new] = True
         strengths[old], strengths[new] = found[new], max(found[old], found[new])
