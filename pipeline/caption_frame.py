@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from . import reframe, subtitles
+from . import crop_plan, face_analysis, subtitles
 from .errors import InputError
 from .schemas import CaptionStyle, CropPath, Word
 
@@ -35,13 +35,13 @@ def render_caption_frame(
     media_path = Path(media_path)
     if not media_path.exists():
         raise InputError(f"No such media file: {media_path.name}")
-    video = reframe.probe_video(media_path)
+    video = face_analysis.probe_video(media_path)
     end_s = min(end_s, video.duration_s) if video.duration_s else end_s
     at_s = min(max(0.0, at_s), max(0.0, end_s - start_s - 0.05))
-    crop_w, crop_h = reframe.crop_size(video.width, video.height, aspect)
+    crop_w, crop_h = crop_plan.crop_size(video.width, video.height, aspect)
     if crop is not None and (crop.width, crop.height) == (crop_w, crop_h) and crop.times:
         frame = round(at_s * video.fps)
-        xs, ys = reframe.positions_per_frame(crop, frame + 1, video.fps)
+        xs, ys = crop_plan.positions_per_frame(crop, frame + 1, video.fps)
         x, y = int(xs[-1]), int(ys[-1])
     else:
         x, y = (video.width - crop_w) // 2, (video.height - crop_h) // 2
