@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from pipeline import browser_preview, crop_plan, face_analysis, render
+from pipeline import browser_preview, config, crop_plan, face_analysis, render
 from pipeline.errors import InputError
 from pipeline.sample import Shot
 from pipeline.schemas import ClipProposal, ClipsResult, MediaInfo, PipelineOptions, Transcript, Word
@@ -51,7 +51,7 @@ def prepared(source, tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(render, "prepare_preview", recording)
-        patch.setattr(render, "PREVIEW_PARALLEL", 1)
+        patch.setattr(config.current(), "render_parallel", 1)
         result = render.run(workdir, PipelineOptions(), lambda fraction, message="": None)
     return workdir, result, order
 
