@@ -188,6 +188,8 @@ CLIPER = {
     "QUALITY_THRESHOLD": envfloat("CLIPER_QUALITY_THRESHOLD", 7.5),
     "FACE_SAMPLE_EVERY": envint("CLIPER_FACE_SAMPLE_EVERY", 3),
     "RENDER_MAX_BYTES": envint("CLIPER_RENDER_MAX_BYTES", 0),  # 0 = no limit beyond the disk
+    # A running task renews its lease every LEASE_S / 3; work whose lease ran out is requeued by any worker.
+    "LEASE_S": envfloat("CLIPER_LEASE_S", 60),
 }
 
 LOGGING = {
