@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -133,10 +135,11 @@ STORAGES = {
 # Media is never served publicly: clips.views.media checks the user first.
 MEDIA_ROOT = Path(os.getenv("CLIPER_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"
-# Uploads stream to disk past 2.5 MB, never held whole in memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Uploads stream to a temporary file on the media file system and stop at the size limit
+# (clips.uploads); only the new-video form accepts a file at all.
+FILE_UPLOAD_HANDLERS = ["clips.uploads.LimitedUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
-FILE_UPLOAD_TEMP_DIR = os.getenv("CLIPER_UPLOAD_TMP") or None
+FILE_UPLOAD_TEMP_DIR = os.getenv("CLIPER_UPLOAD_TMP") or None  # default: MEDIA_ROOT/tmp-uploads
 
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES")
@@ -144,6 +147,21 @@ SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT")
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY") else None
 X_FRAME_OPTIONS = "DENY"
+# Scripts only from our own static files: no inline handlers, no eval, nothing from elsewhere.
+# Style attributes stay allowed (progress bars set a width); <style> elements do not.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "media-src": [CSP.SELF, "blob:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- the queue -------------------------------------------------------------------------
 # One task is one pipeline stage of one video. A 1-hour video's slowest stage stays well
@@ -176,6 +194,8 @@ CLIPER = {
     "MAX_UPLOAD_BYTES": envint("CLIPER_MAX_UPLOAD_BYTES", 10 * 1024**3),
     "MAX_DURATION_S": envfloat("CLIPER_MAX_DURATION_S", 10 * 3600),
     "ALLOW_PRIVATE_URLS": envbool("CLIPER_ALLOW_PRIVATE_URLS"),
+    # CIDRs a URL ingest may not connect to; unset = every non-public range (pipeline.netguard).
+    "BLOCKED_NETWORKS": envlist("CLIPER_BLOCKED_NETWORKS") or None,
     "COPY_PROVIDER": os.getenv("CLIPER_COPY_PROVIDER", ""),  # "" = gemini when a key is set, else local
     "GEMINI_API_KEY": os.getenv("GEMINI_API_KEY", ""),
     "GEMINI_MODEL": os.getenv("CLIPER_GEMINI_MODEL", "gemini-2.5-flash"),

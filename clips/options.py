@@ -43,5 +43,6 @@ def pipeline_options(video) -> PipelineOptions:
         max_upload_bytes=cfg["MAX_UPLOAD_BYTES"],
         max_duration_s=cfg["MAX_DURATION_S"],
         allow_private_urls=cfg["ALLOW_PRIVATE_URLS"],
+        blocked_networks=cfg["BLOCKED_NETWORKS"],
         render_max_bytes=cfg["RENDER_MAX_BYTES"],
     )

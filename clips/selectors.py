@@ -78,7 +78,7 @@ def media_file_of(video: Video) -> str:
         media = None
     if media is not None and (video.workdir / media.media_file).is_file():
         return str((video.workdir / media.media_file).relative_to(Path(settings.MEDIA_ROOT)))
-    return video.original.name if video.original else ""
+    return ""  # never the upload itself: /media/ serves only what ingest checked
 
 
 @dataclass

@@ -37,7 +37,9 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
             source,
             workdir,
             allow_private=options.allow_private_urls,
+            blocked_networks=options.blocked_networks,
             max_bytes=options.max_upload_bytes,
+            max_duration_s=options.max_duration_s,
             stem=SOURCE_STEM,
             progress=scaled(progress, 0.0, 0.6),
         )

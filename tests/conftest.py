@@ -69,6 +69,7 @@ def worker_env(media_root) -> dict:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cliper_site.settings", "CLIPER_MEDIA_ROOT": str(media_root)}
     env["CLIPER_ALLOW_PRIVATE_URLS"] = "1"
     env["CLIPER_QUEUE_POLL"] = "0.2"
+    env["CLIPER_LEASE_S"] = "6"  # a killed worker's work is requeued within seconds, not a minute
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         env["CLIPER_SQLITE_PATH"] = db["NAME"]

@@ -34,9 +34,9 @@ def test_roles_exist_with_their_permissions(db):
 
 
 def test_media_is_served_only_to_users_who_may_view(client, editor, nobody, media_root):
-    (media_root / "videos" / "1").mkdir(parents=True)
-    (media_root / "videos" / "1" / "poster.jpg").write_bytes(b"\xff\xd8fake")
-    url = reverse("media", args=["videos/1/poster.jpg"])
+    (media_root / "videos" / "1" / "renders").mkdir(parents=True)
+    (media_root / "videos" / "1" / "renders" / "clip_0_preview.jpg").write_bytes(b"\xff\xd8fake")
+    url = reverse("media", args=["videos/1/renders/clip_0_preview.jpg"])
     assert client.get(url).status_code == 302  # anonymous → login
     client.force_login(nobody)
     assert client.get(url).status_code == 404

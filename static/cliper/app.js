@@ -123,6 +123,13 @@
     }
   });
 
+  // --- links that open a <details> (no inline handlers: the CSP allows scripts from files only) ---
+  document.addEventListener("click", function (event) {
+    const link = event.target.closest("[data-opens]");
+    const target = link && document.getElementById(link.dataset.opens);
+    if (target) target.open = true;
+  });
+
   // --- upload progress of the new-video form ---
   document.addEventListener("htmx:xhr:progress", function (event) {
     const form = event.target.closest && event.target.closest("#new-video-form");
