@@ -82,9 +82,10 @@ def worker_env(media_root) -> dict:
 class Worker:
     """A real `manage.py worker` (django-q2 qcluster) process, killable like a crash."""
 
-    def __init__(self, media_root, log_path):
+    def __init__(self, media_root, log_path, env=None):
         self.media_root = media_root
         self.log_path = log_path
+        self.env = env or {}
         self.proc = None
 
     def start(self):
@@ -92,7 +93,7 @@ class Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "worker"],
             cwd=REPO_DIR,
-            env=worker_env(self.media_root),
+            env={**worker_env(self.media_root), **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -119,7 +120,8 @@ class Worker:
 
 @pytest.fixture
 def worker(transactional_db, media_root, tmp_path, monkeypatch):
-    """Factory: worker() starts a real queue worker against the test database.
+    """Factory: worker() starts a real queue worker against the test database (worker(NAME=value)
+    adds environment variables, e.g. REDIS_URL).
 
     Tasks enqueued by the test go through the ORM (or Redis) broker instead of running inline."""
     from django_q.conf import Conf
@@ -127,8 +129,8 @@ def worker(transactional_db, media_root, tmp_path, monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", False)
     started = []
 
-    def start():
-        w = Worker(media_root, tmp_path / f"worker{len(started)}.log").start()
+    def start(**env):
+        w = Worker(media_root, tmp_path / f"worker{len(started)}.log", env).start()
         started.append(w)
         return w
 
