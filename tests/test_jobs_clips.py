@@ -75,7 +75,7 @@ def test_a_final_whose_bounds_changed_while_rendering_is_thrown_away(
         out.write_bytes(b"stale final")
         written.append(out)
         return RenderResult(
-            clip_id=clip_index, video_file=out.relative_to(workdir).as_posix(), width=1, height=1, preview=False
+            clip_index=clip_index, video_file=out.relative_to(workdir).as_posix(), width=1, height=1, preview=False
         )
 
     monkeypatch.setattr(render, "render_workdir_clip", render_while_a_reviewer_edits)
