@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 def lease_s() -> float:
-    return float(settings.CLIPER["LEASE_S"])
+    return float(settings.LEASE_S)
 
 
 def worker_label() -> str:

@@ -1,6 +1,6 @@
 """django-q2 entry points: thin wrappers around services (the queue passes only ids and the attempt)."""
 
-from . import services
+from . import sample, services
 
 
 def run_stage(video_id: int, stage: str, attempt: int) -> None:
@@ -13,6 +13,10 @@ def run_stage_part(part_id: int, attempt: int) -> None:
 
 def run_clip_job(job_id: int, attempt: int) -> None:
     services.clip_job_execute(job_id=job_id, attempt=attempt)
+
+
+def make_sample(video_id: int) -> None:
+    sample.sample_video_make(video_id)
 
 
 def recover_expired() -> int:

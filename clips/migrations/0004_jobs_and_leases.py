@@ -25,7 +25,7 @@ def finals_to_jobs(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clips', '0002_roles'),
+        ('clips', '0003_site_defaults_and_choices'),
     ]
 
     operations = [
