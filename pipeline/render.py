@@ -7,6 +7,7 @@ temporary file and renamed on success, so a failed render never replaces an earl
 A poster (JPEG), SRT and VTT files are written beside the video with the same stem.
 """
 
+import os
 import subprocess
 import tempfile
 import time
@@ -109,12 +110,12 @@ def render_clip(
         cues = subtitles.style_cues(spoken, style, width, height)
     has_hook = style is not None and style.hook_title and hook_text.strip()
 
-    stem = out_path.stem
-    tmp_video = out_path.with_name(f".{stem}.part.mp4")
     # The ASS and command files sit beside the output, so odd folder names go through the
-    # filtergraph escaping below (the original's known bug) rather than around it.
-    ass_path = out_path.with_name(f".{stem}.render.ass")
-    commands_path = out_path.with_name(f".{stem}.render.cmd")
+    # filtergraph escaping below (the original's known bug) rather than around it. Each render
+    # gets its own temporary names: two renders of one clip at once never share a file.
+    tmp_video, ass_path, commands_path = (
+        _unique_temp(out_path, suffix) for suffix in (".part.mp4", ".render.ass", ".render.cmd")
+    )
     try:
         commands_path.write_text(_crop_commands(crop, duration_s, video.fps), encoding="utf-8")
         vf = [
@@ -172,6 +173,13 @@ def render_clip(
         result.srt_file, result.vtt_file = _relative(srt_path, base_dir), _relative(vtt_path, base_dir)
     progress(1.0, "Rendered")
     return result
+
+
+def _unique_temp(out_path: Path, suffix: str) -> Path:
+    """A new hidden file beside out_path (created empty, so the name is this render's alone)."""
+    fd, name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.stem}.", suffix=suffix)
+    os.close(fd)
+    return Path(name)
 
 
 # --- sound and pacing: loudness gain and pause cuts inside the one encode -------------------
@@ -280,7 +288,7 @@ def _run_ffmpeg(cmd: list[str], duration_s: float, progress: Progress, name: str
 
 
 def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
-    tmp = poster_path.with_name(f".{poster_path.stem}.part.jpg")
+    tmp = _unique_temp(poster_path, ".part.jpg")
     result = subprocess.run(
         [
             "ffmpeg",
@@ -313,9 +321,11 @@ def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
 # --- the pipeline stage ------------------------------------------------------------------------
 
 
-def clip_render_path(workdir: Path, clip_index: int, preview: bool) -> Path:
-    """Where a clip's preview or final render lives in a work directory."""
-    return Path(workdir) / "renders" / f"clip_{clip_index}_{'preview' if preview else 'final'}.mp4"
+def clip_render_path(workdir: Path, clip_index: int, preview: bool, attempt: int | None = None) -> Path:
+    """Where a clip's preview or final render lives in a work directory. A final rendered for a
+    queued attempt has its own name, so a render that was superseded never overwrites the newer one."""
+    kind = "preview" if preview else "final" if attempt is None else f"final_{attempt}"
+    return Path(workdir) / "renders" / f"clip_{clip_index}_{kind}.mp4"
 
 
 def _workdir_clip(workdir: Path, clip_index: int):
@@ -371,12 +381,14 @@ def render_workdir_clip(
     words: list[Word] | None = None,
     hook_text: str = "",
     crop: CropPath | None = None,
+    attempt: int | None = None,
 ) -> RenderResult:
     """Render clip `clip_index` of a work directory (after ingest, transcribe and clips).
 
     For the final render on approval: pass `preview=False`, and `start_s`/`end_s`/`words` when a
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
     The crop comes from planned_crop (the browser preview's path) unless `crop` is given.
+    `attempt` gives a final its own file name (see clip_render_path).
     File names in the result are relative to `workdir`.
     """
     from .stages import get_stage
@@ -401,7 +413,7 @@ def render_workdir_clip(
         workdir / media.media_file,
         start_s,
         end_s,
-        clip_render_path(workdir, clip_index, preview),
+        clip_render_path(workdir, clip_index, preview, attempt),
         clip_index=clip_index,
         words=words if options.subtitle_style != "none" else None,
         aspect=options.aspect,
