@@ -11,11 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from clips import services
+from clips import jobs, tasks
 from clips.models import Clip, StageRun, Transcript, Video
 from clips.options import pipeline_options
-from clips.services import clips as clip_services
-from clips.services import runs as run_services
 from pipeline import browser_preview, crop_plan, render
 from pipeline.sample import Shot
 from pipeline.schemas import ClipProposal, ClipsResult, MediaInfo, Word
@@ -80,9 +78,9 @@ def reviewable(admin_user, media_root, moving_face, monkeypatch):
 
 @pytest.fixture
 def no_task_queued(monkeypatch):
+    """Every task the web process would hand to the queue, recorded instead."""
     queued = []
-    for module in (clip_services, run_services):
-        monkeypatch.setattr(module, "async_task", lambda *args, **kwargs: queued.append(args))
+    monkeypatch.setattr(jobs, "async_task", lambda *args, **kwargs: queued.append(args))
     return queued
 
 
@@ -193,13 +191,15 @@ def test_new_bounds_update_the_preview_without_a_render(live_server, reviewable,
     assert "Preparing the preview" not in page.inner_text(card)
 
 
-def test_the_final_uses_the_crop_the_page_showed(live_server, reviewable, chromium, monkeypatch):  # noqa: F811
+def test_the_final_uses_the_crop_the_page_showed(live_server, reviewable, chromium, monkeypatch, no_task_queued):  # noqa: F811
     video, clip = reviewable
     page = logged_in_page(chromium, live_server, "root")
     open_clips(page, live_server, video)
     card = f"#clip-{clip.pk}"
     page.click(f"{card} [data-action=approve]")
     page.wait_for_selector(f"{card}.approved")
+    # approving queued the final: run that task here, as the worker would, and see its crop
+    assert [task[0] for task in no_task_queued] == ["clips.tasks.run_clip_job"]
     used = {}
     original = render.render_clip
 
@@ -208,7 +208,7 @@ def test_the_final_uses_the_crop_the_page_showed(live_server, reviewable, chromi
         return original(*args, **kwargs)
 
     monkeypatch.setattr(render, "render_clip", recording)
-    services.clip_render(clip_id=clip.pk, preview=False)
+    tasks.run_clip_job(*no_task_queued[0][1:])
     clip.refresh_from_db()
     assert clip.final_state == Clip.FinalState.DONE
     fps = used["crop"].fps
