@@ -14,7 +14,7 @@ from pathlib import Path
 from . import schemas, stages
 from .errors import InputError
 from .fetch import check_url, fetch, human_bytes, is_url
-from .probe import ffmpeg_input, format_duration, probe
+from .probe import ffmpeg_input, format_duration, input_args, probe
 from .progress import Progress, no_progress, scaled
 
 __all__ = ["check_url", "extract_audio", "probe", "register", "run", "save_upload"]
@@ -98,7 +98,7 @@ def extract_audio(
     os.close(fd)
     tmp_path = Path(tmp_name)
     cmd = [
-        "ffmpeg", "-nostdin", "-v", "error", "-y", "-i", ffmpeg_input(media_path),
+        "ffmpeg", "-nostdin", "-v", "error", "-y", *input_args(media_path),
         "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE_HZ), "-c:a", "pcm_s16le",
         "-f", "wav", "-progress", "pipe:1", "-nostats", ffmpeg_input(tmp_path),
     ]  # fmt: skip

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from . import reframe, subtitles
 from .errors import Cancelled, InputError
+from .probe import input_args
 from .progress import Progress, no_progress, scaled
 from .schemas import CaptionStyle, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
 
@@ -115,7 +116,7 @@ def render_clip(
         preset, crf = PREVIEW_ENCODE if preview else FINAL_ENCODE
         cmd = [
             "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
-            "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", "-i", f"file:{media_path}",
+            "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", *input_args(media_path),
             "-filter_complex", f"[0:v:0]{','.join(vf)},format=yuv420p[v]",
             "-map", "[v]", "-map", "0:a:0?",
             "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
