@@ -5,7 +5,7 @@ Times are seconds from the start of the source media unless a name says otherwis
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 Aspect = Literal["9:16", "1:1", "16:9"]
 Strategy = Literal["keep_in_frame", "centered"]
@@ -80,11 +80,11 @@ class PipelineOptions(BaseModel):
     max_clip_s: float = 90.0
     embedding_model: str = ""
     copy_provider: Provider = "local"
-    gemini_api_key: str = ""
+    gemini_api_key: SecretStr = SecretStr("")  # SecretStr: never in a repr, a log line or a dump
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str = ""
     openai_base_url: str = ""
-    openai_api_key: str = ""
+    openai_api_key: SecretStr = SecretStr("")
     openai_model: str = ""
     mandatory_hashtags: list[str] = Field(default_factory=list)
     platform: str = "tiktok"

@@ -202,7 +202,11 @@ def make_client(options: PipelineOptions, retry: RetryPolicy) -> LLMClient:
     if options.copy_provider == "gemini":
         from langchain_google_genai import ChatGoogleGenerativeAI
 
-        key = options.gemini_api_key or os.getenv("GEMINI_API_KEY", "") or os.getenv("GOOGLE_API_KEY", "")
+        key = (
+            options.gemini_api_key.get_secret_value()
+            or os.getenv("GEMINI_API_KEY", "")
+            or os.getenv("GOOGLE_API_KEY", "")
+        )
         if not key:
             raise InputError("Gemini needs an API key: set GEMINI_API_KEY, or choose the local provider")
         model_name = options.gemini_model or os.getenv("CLIPER_GEMINI_MODEL", "gemini-2.5-flash")
@@ -220,7 +224,7 @@ def make_client(options: PipelineOptions, retry: RetryPolicy) -> LLMClient:
         from langchain_openai import ChatOpenAI
 
         base_url = options.openai_base_url or os.getenv("CLIPER_OPENAI_BASE_URL", "")
-        key = options.openai_api_key or os.getenv("CLIPER_OPENAI_API_KEY", "")
+        key = options.openai_api_key.get_secret_value() or os.getenv("CLIPER_OPENAI_API_KEY", "")
         model_name = options.openai_model or os.getenv("CLIPER_OPENAI_MODEL", "")
         if not base_url and not key:
             raise InputError(
