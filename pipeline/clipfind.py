@@ -5,7 +5,6 @@ with its start fix, plus a topic segmentation that also uses pauses (pipeline.se
 Every clip starts at a sentence start and ends at a sentence end.
 """
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -151,36 +150,3 @@ def _result(topics, candidates, sentences, context, end_s, note) -> schemas.Clip
 def _overlap(a: Span, b: Span) -> float:
     shared = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
     return max(shared, 0.0) / max(min(a.duration_s, b.duration_s), 1e-6)
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("clips", help="find topics and scored clips in a transcript.json")
-    p.add_argument("transcript", type=Path, help="transcript.json (from the transcribe stage)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="clips.json to write")
-    p.add_argument("--min", dest="min_s", type=float, default=None, help="shortest clip, seconds (30)")
-    p.add_argument("--max", dest="max_s", type=float, default=None, help="longest clip, seconds (90)")
-    p.add_argument("--preset", choices=sorted(PRESETS), help="short 30-60, medium 30-90, long 60-180")
-    p.add_argument("--embedding-model", default="", help="local sentence-transformers directory")
-    p.set_defaults(handler=_clips_command)
-
-
-def _clips_command(args: argparse.Namespace) -> int:
-    from .stages import write_model
-
-    preset_min, preset_max = PRESETS[args.preset] if args.preset else (30.0, 90.0)
-    try:
-        transcript = schemas.Transcript.model_validate_json(args.transcript.read_text())
-    except FileNotFoundError:
-        raise InputError(f"{args.transcript} does not exist") from None
-    except ValueError as exc:
-        raise InputError(f"{args.transcript} is not a transcript.json: {exc}") from None
-    result = find_clips(
-        transcript,
-        min_s=preset_min if args.min_s is None else args.min_s,
-        max_s=preset_max if args.max_s is None else args.max_s,
-        embedding_model=args.embedding_model,
-    )
-    write_model(args.output, result)
-    note = f" ({result.note})" if result.note else ""
-    print(f"{len(result.topics)} topics, {len(result.clips)} clips -> {args.output}{note}")
-    return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import reframe, subtitles
+from . import crop_plan, face_analysis, subtitles
 from .errors import Cancelled, InputError
 from .probe import input_args
 from .progress import Progress, no_progress, scaled
@@ -44,7 +44,7 @@ def render_clip(
     end_s: float,
     out_path: Path,
     *,
-    clip_id: int = 0,
+    clip_index: int = 0,
     words: list[Word] | None = None,
     aspect: str = "9:16",
     strategy: str = "keep_in_frame",
@@ -66,7 +66,7 @@ def render_clip(
     a .jpg poster is written too.
     `max_bytes` > 0 caps the video file size. File names in the result are relative to
     `base_dir` (default: out_path's folder). `crop` reuses a crop path computed earlier for the
-    same clip and aspect (reframe.crop_path), skipping the face analysis. Raises InputError for
+    same clip and aspect (face_analysis.crop_path), skipping the face analysis. Raises InputError for
     problems with the input, ffmpeg failures (with ffmpeg's message) and running out of space.
     """
     media_path, out_path = Path(media_path), Path(out_path)
@@ -76,15 +76,15 @@ def render_clip(
     if subtitle_style not in ("none", *subtitles.PRESETS):
         raise InputError(f"Unknown subtitle style {subtitle_style!r}: use clean, bold, karaoke or none")
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    video = reframe.probe_video(media_path)
+    video = face_analysis.probe_video(media_path)
     end_s = min(end_s, video.duration_s) if video.duration_s else end_s
     if end_s - start_s < 0.1:
         raise InputError(f"The clip {start_s:.2f}-{end_s:.2f} s is empty or outside the media")
     duration_s = end_s - start_s
 
-    expected_size = reframe.crop_size(video.width, video.height, aspect)
+    expected_size = crop_plan.crop_size(video.width, video.height, aspect)
     if crop is None or (crop.width, crop.height) != expected_size:
-        crop = reframe.crop_path(
+        crop = face_analysis.crop_path(
             media_path, start_s, end_s, aspect=aspect, strategy=strategy, sample_every=sample_every,
             progress=scaled(progress, 0.0, 0.3),
         )  # fmt: skip
@@ -140,7 +140,7 @@ def render_clip(
     poster_path = out_path.with_suffix(".jpg")
     _write_poster(out_path, poster_path, min(duration_s / 2, 2.0))
     result = RenderResult(
-        clip_id=clip_id,
+        clip_index=clip_index,
         video_file=_relative(out_path, base_dir),
         poster_file=_relative(poster_path, base_dir) if poster_path.exists() else "",
         width=width,
@@ -177,7 +177,7 @@ def _filter_value(path: Path) -> str:
 def _crop_commands(crop, duration_s: float, fps: float) -> str:
     """sendcmd script: the crop position for every output frame where it changes."""
     frame_count = max(1, int(duration_s * fps + 0.5))
-    xs, ys = reframe.positions_per_frame(crop, frame_count, fps)
+    xs, ys = crop_plan.positions_per_frame(crop, frame_count, fps)
     lines = []
     previous = (None, None)
     for n, (x, y) in enumerate(zip(xs, ys)):
@@ -254,14 +254,14 @@ def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
 # --- the pipeline stage ------------------------------------------------------------------------
 
 
-def clip_render_path(workdir: Path, clip_id: int, preview: bool) -> Path:
+def clip_render_path(workdir: Path, clip_index: int, preview: bool) -> Path:
     """Where a clip's preview or final render lives in a work directory."""
-    return Path(workdir) / "renders" / f"clip_{clip_id}_{'preview' if preview else 'final'}.mp4"
+    return Path(workdir) / "renders" / f"clip_{clip_index}_{'preview' if preview else 'final'}.mp4"
 
 
 def render_workdir_clip(
     workdir: Path,
-    clip_id: int,
+    clip_index: int,
     options: PipelineOptions,
     *,
     preview: bool,
@@ -271,7 +271,7 @@ def render_workdir_clip(
     words: list[Word] | None = None,
     hook_text: str = "",
 ) -> RenderResult:
-    """Render clip `clip_id` of a work directory (after ingest, transcribe and clips).
+    """Render clip `clip_index` of a work directory (after ingest, transcribe and clips).
 
     For the final render on approval: pass `preview=False`, and `start_s`/`end_s`/`words` when a
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
@@ -284,9 +284,9 @@ def render_workdir_clip(
     clips = get_stage("clips").load_output(workdir)
     if media is None or clips is None:
         raise InputError("Nothing to render yet: the media and its clips must be found first")
-    if not 0 <= clip_id < len(clips.clips):
-        raise InputError(f"There is no clip {clip_id}")
-    clip = clips.clips[clip_id]
+    if not 0 <= clip_index < len(clips.clips):
+        raise InputError(f"There is no clip {clip_index}")
+    clip = clips.clips[clip_index]
     if words is None:
         transcript: Transcript | None = get_stage("transcribe").load_output(workdir)
         words = transcript.words if transcript else []
@@ -294,7 +294,7 @@ def render_workdir_clip(
     end_s = clip.end if end_s is None else end_s
     media_path = workdir / media.media_file
     # The preview's face analysis is kept, so the final render on approval does not redo it.
-    cache_path = clip_render_path(workdir, clip_id, True).with_name(f"clip_{clip_id}_crop.json")
+    cache_path = clip_render_path(workdir, clip_index, True).with_name(f"clip_{clip_index}_crop.json")
     cache_key = f"{start_s:.3f}-{end_s:.3f}-{options.aspect}-{options.strategy}-{options.face_sample_every}"
     crop = None
     if cache_path.exists():
@@ -304,9 +304,9 @@ def render_workdir_clip(
         except ValueError:
             crop = None
     if crop is None:
-        clip_path = clip_render_path(workdir, clip_id, preview)
+        clip_path = clip_render_path(workdir, clip_index, preview)
         clip_path.parent.mkdir(parents=True, exist_ok=True)
-        crop = reframe.crop_path(
+        crop = face_analysis.crop_path(
             media_path, start_s, end_s, aspect=options.aspect, strategy=options.strategy,
             sample_every=options.face_sample_every, progress=scaled(progress, 0.0, 0.3),
         )  # fmt: skip
@@ -316,8 +316,8 @@ def render_workdir_clip(
         media_path,
         start_s,
         end_s,
-        clip_render_path(workdir, clip_id, preview),
-        clip_id=clip_id,
+        clip_render_path(workdir, clip_index, preview),
+        clip_index=clip_index,
         words=words if options.subtitle_style != "none" else None,
         aspect=options.aspect,
         strategy=options.strategy,
@@ -348,22 +348,22 @@ def _render_previews_in_parallel(
     fractions = [0.0] * total
     cancelled = threading.Event()
 
-    def render_one(clip_id: int) -> RenderResult | InputError:
+    def render_one(clip_index: int) -> RenderResult | InputError:
         def clip_progress(fraction: float, message: str = "") -> None:
             if cancelled.is_set():
                 raise Cancelled()
-            fractions[clip_id] = fraction
+            fractions[clip_index] = fraction
 
         try:
-            return render_workdir_clip(workdir, clip_id, options, preview=True, progress=clip_progress)
+            return render_workdir_clip(workdir, clip_index, options, preview=True, progress=clip_progress)
         except InputError as exc:
             return exc
         finally:
-            fractions[clip_id] = 1.0
+            fractions[clip_index] = 1.0
 
     results: dict[int, RenderResult | InputError] = {}
     with ThreadPoolExecutor(max_workers=min(PREVIEW_PARALLEL, max(total, 1))) as pool:
-        pending = {pool.submit(render_one, clip_id): clip_id for clip_id in range(total)}
+        pending = {pool.submit(render_one, clip_index): clip_index for clip_index in range(total)}
         try:
             while pending:
                 done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
@@ -400,15 +400,15 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     results = _render_previews_in_parallel(workdir, options, total, progress)
     renders: list[RenderResult] = []
     errors = []
-    for clip_id in range(total):
-        outcome = results[clip_id]
+    for clip_index in range(total):
+        outcome = results[clip_index]
         if isinstance(outcome, RenderResult):
             renders.append(outcome)
             continue
         errors.append(str(outcome))
         renders.append(
             RenderResult(
-                clip_id=clip_id, video_file="", width=0, height=0, preview=True,
+                clip_index=clip_index, video_file="", width=0, height=0, preview=True,
                 warning=f"Render failed: {outcome}",
             )
         )  # fmt: skip
@@ -418,64 +418,3 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     write_model(get_stage("render").output_path(workdir), result)
     progress(1.0, f"{total - len(errors)} previews rendered")
     return result
-
-
-# --- CLI -------------------------------------------------------------------------------------
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("render", help="render one clip (crop, subtitles, audio) to MP4")
-    p.add_argument("media", type=Path)
-    p.add_argument("--start", type=float, required=True, help="seconds")
-    p.add_argument("--end", type=float, required=True, help="seconds")
-    p.add_argument("--aspect", default="9:16", choices=list(FINAL_SIZES))
-    p.add_argument("--strategy", default="keep_in_frame", choices=["keep_in_frame", "centered"])
-    p.add_argument("--transcript", type=Path, help="transcript.json with word times (for subtitles)")
-    p.add_argument("--subtitles", default="clean", choices=["clean", "bold", "karaoke", "none"])
-    p.add_argument("--preview", action="store_true", help="540x960 fast preview instead of the final")
-    p.add_argument("--sample-every", type=int, default=3, help="analyse every Nth frame for faces")
-    p.add_argument("--max-bytes", type=int, default=0, help="refuse outputs larger than this")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output .mp4")
-    p.set_defaults(handler=_render_command)
-
-    p = subparsers.add_parser("sample", help="make the offline sample talk video (espeak-ng speech)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output .mp4")
-    p.add_argument("--language", default="en")
-    p.add_argument("--width", type=int, default=1280)
-    p.add_argument("--height", type=int, default=720)
-    p.add_argument("--fps", type=int, default=25)
-    p.add_argument("--text", help="text to speak instead of the built-in talk")
-    p.set_defaults(handler=_sample_command)
-
-
-def _render_command(args) -> int:
-    from tqdm import tqdm
-
-    words = None
-    if args.transcript:
-        if not args.transcript.exists():
-            raise InputError(f"No such transcript: {args.transcript}")
-        words = Transcript.model_validate_json(args.transcript.read_text()).words
-    with tqdm(total=100, desc="Render", unit="%") as bar:
-
-        def report(fraction: float, message: str = "") -> None:
-            bar.n = round(100 * fraction)
-            bar.set_postfix_str(message, refresh=True)
-
-        result = render_clip(
-            args.media, args.start, args.end, args.output, words=words, aspect=args.aspect,
-            strategy=args.strategy, subtitle_style=args.subtitles, preview=args.preview,
-            sample_every=args.sample_every, max_bytes=args.max_bytes, progress=report,
-        )  # fmt: skip
-    print(result.model_dump_json(indent=1))
-    return 0
-
-
-def _sample_command(args) -> int:
-    from .sample import make_sample_talk
-
-    path = make_sample_talk(
-        args.output, language=args.language, width=args.width, height=args.height, fps=args.fps, text=args.text
-    )
-    print(path)
-    return 0

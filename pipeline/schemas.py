@@ -5,13 +5,15 @@ Times are seconds from the start of the source media unless a name says otherwis
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 Aspect = Literal["9:16", "1:1", "16:9"]
 Strategy = Literal["keep_in_frame", "centered"]
 SubtitleStyle = Literal["clean", "bold", "karaoke", "none"]
 CopyStyle = Literal["viral", "educational", "storytelling"]
 Provider = Literal["local", "gemini", "openai"]
+# A clip's position in clips.json. Files written before the rename call it clip_id.
+ClipIndex = Annotated[int, Field(validation_alias=AliasChoices("clip_index", "clip_id"))]
 # How a shot is framed (see pipeline/layouts.py): follow one face, cut to whoever speaks, two
 # stacked halves, or the whole picture over a blurred copy. "auto" lets the analysis choose.
 Layout = Literal["single", "speaker", "split", "fit"]
@@ -169,7 +171,7 @@ class ClipsResult(BaseModel):
 class ClipCopy(BaseModel):
     """One clip's copy as saved (the copy module validates LLM output into this)."""
 
-    clip_id: int  # index into clips.json's clips
+    clip_index: ClipIndex
     style: CopyStyle
     text: str
     hashtags: list[str] = Field(default_factory=list)
@@ -181,7 +183,7 @@ class ClipCopy(BaseModel):
 
 
 class CopyFailure(BaseModel):
-    clip_id: int
+    clip_index: ClipIndex
     reason: str
 
 
@@ -292,7 +294,7 @@ class CropPath(BaseModel):
 class RenderResult(BaseModel):
     """One rendered clip."""
 
-    clip_id: int
+    clip_index: ClipIndex
     video_file: str  # relative to the work directory
     poster_file: str = ""
     srt_file: str = ""

@@ -1,6 +1,5 @@
 """The clip finding stage end to end on Choi-style transcripts, with the real MiniLM model."""
 
-import argparse
 import json
 
 import numpy as np
@@ -8,6 +7,7 @@ import pytest
 from nltk.metrics.segmentation import pk
 
 from pipeline import clipfind, schemas
+from pipeline.cli import build_parser
 from pipeline.errors import InputError
 from pipeline.sentences import split_sentences
 
@@ -75,8 +75,7 @@ def test_the_cli_writes_topics_and_clips(tmp_path, talk, capsys):
     transcript, _ = talk
     source = tmp_path / "transcript.json"
     source.write_text(transcript.model_dump_json())
-    parser = argparse.ArgumentParser()
-    clipfind.register(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     args = parser.parse_args(["clips", str(source), "-o", str(tmp_path / "out.json"), "--min", "20", "--max", "60"])
     assert args.handler(args) == 0
     data = json.loads((tmp_path / "out.json").read_text())

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from pipeline.reframe import crop_path, crop_size, positions_per_frame
+from pipeline.crop_plan import crop_size, positions_per_frame
+from pipeline.face_analysis import crop_path
 from pipeline.sample import Shot
 from tests.media_support import FPS, HEIGHT, WIDTH, face_box, face_video, head
 

@@ -60,7 +60,7 @@ class DraftCopy(BaseModel):
     when missing) and `max_chars` (caption limit of the platform).
     """
 
-    clip_id: int
+    clip_index: int
     hook: str = Field(default="", description="First line a viewer reads")
     text: str = Field(min_length=1, description="The caption without hashtags")
     hashtags: list[str] = Field(default_factory=list)
@@ -107,7 +107,7 @@ def llm_schema() -> dict:
     copy_schema = {
         "type": "object",
         "properties": {
-            "clip_id": {"type": "integer"},
+            "clip_index": {"type": "integer"},
             "hook": {"type": "string"},
             "text": {"type": "string"},
             "hashtags": {"type": "array", "items": {"type": "string"}},
@@ -115,7 +115,7 @@ def llm_schema() -> dict:
             "engagement_score": {"type": "number", "minimum": 0, "maximum": 10},
             "viral_potential": {"type": "number", "minimum": 0, "maximum": 10},
         },
-        "required": ["clip_id", "hook", "text", "hashtags", "topics", "engagement_score", "viral_potential"],
+        "required": ["clip_index", "hook", "text", "hashtags", "topics", "engagement_score", "viral_potential"],
     }
     return {
         "title": "copy_batch",
@@ -131,11 +131,11 @@ def classifier_schema() -> dict:
     item = {
         "type": "object",
         "properties": {
-            "clip_id": {"type": "integer"},
+            "clip_index": {"type": "integer"},
             "style": {"type": "string", "enum": ["viral", "educational", "storytelling"]},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1},
         },
-        "required": ["clip_id", "style", "confidence"],
+        "required": ["clip_index", "style", "confidence"],
     }
     return {
         "title": "clip_styles",

@@ -1,37 +1,14 @@
-"""`python -m pipeline ...`: every stage as a command, plus `run` for the whole pipeline."""
+"""`run`: every stage on a media file or URL, resumable (stages whose output exists are kept)."""
 
-import argparse
-import importlib
-import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
-from . import schemas, stages
-from .errors import InputError
-
-# Each module adds its own sub-commands through register(subparsers).
-COMMAND_MODULES = (
-    "pipeline.ingest",
-    "pipeline.transcribe",
-    "pipeline.clipfind",
-    "pipeline.copywriter",
-    "pipeline.reframe",
-    "pipeline.render",
-)
+from .. import schemas, stages
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
-    add_run_command(sub)
-    return parser
-
-
-def add_run_command(sub) -> None:
-    p = sub.add_parser("run", help="run every stage on a media file or URL")
+def register(subparsers) -> None:
+    p = subparsers.add_parser("run", help="run every stage on a media file or URL")
     p.add_argument("source", help="media file path or http(s) URL")
     p.add_argument("-o", "--output", required=True, type=Path, help="work directory")
     p.add_argument("--model", default="base", help="Whisper model: base or tiny.en")
@@ -74,12 +51,3 @@ def run_all(args) -> int:
             progress(1.0, "done")
     print(f"Done: {workdir}")
     return 0
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.handler(args) or 0
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
