@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -92,6 +93,33 @@ def probe(path: Path, *, max_duration_s: float = 10 * 3600, min_duration_s: floa
 # would make ffmpeg read the files or URLs written inside it: a text file named talk.mp4 that
 # holds "#EXTM3U" and "file:/etc/..." lines must be refused, not followed.
 INPUT_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,flv,asf,ogg"
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What rendering needs to know about an (already accepted) media file."""
+
+    width: int  # displayed size, rotation applied
+    height: int
+    fps: float
+    duration_s: float
+    has_audio: bool
+
+
+def probe_video(media_path: Path) -> VideoInfo:
+    """Size (after rotation), frame rate and duration of a media file's first video stream,
+    read through the same ffprobe call, and the same input checks, as probe()."""
+    info = _ffprobe(Path(media_path))
+    streams = info.get("streams", [])
+    video = next((s for s in streams if s.get("codec_type") == "video"), None)
+    if video is None:
+        raise InputError(f"{Path(media_path).name} has no video track to reframe")
+    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
+    if _rotation(video) % 180 == 90:
+        width, height = height, width
+    duration_s = _duration(info.get("format", {}), streams) or 0.0
+    has_audio = any(s.get("codec_type") == "audio" for s in streams)
+    return VideoInfo(width, height, _fps(video) or 25.0, duration_s, has_audio)
 
 
 def ffmpeg_input(path: Path) -> str:

@@ -1,8 +1,15 @@
 """Writes, by feature: `runs` (videos and their stage runs), `clips` (review, bounds, renders),
 `copy` (regeneration). Keyword-only functions; views and tasks call them as `services.<name>`."""
 
-from .clips import clip_render, clip_request_final, clip_review, clip_set_bounds, snap_to_words
-from .copy import copy_regenerate, copy_regenerate_now
+from .clips import (
+    clip_render,
+    clip_request_final,
+    clip_return_to_review,
+    clip_review,
+    clip_set_bounds,
+    snap_to_words,
+)
+from .copy import copy_regenerate, copy_regenerate_now, copy_write
 from .runs import (
     recover_stalled_stages,
     stage_enqueue,
@@ -17,10 +24,12 @@ from .runs import (
 __all__ = [
     "clip_render",
     "clip_request_final",
+    "clip_return_to_review",
     "clip_review",
     "clip_set_bounds",
     "copy_regenerate",
     "copy_regenerate_now",
+    "copy_write",
     "recover_stalled_stages",
     "snap_to_words",
     "stage_enqueue",
