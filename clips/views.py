@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from . import review, selectors, services
+from . import export, review, sample, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
 from .media import media_path
 from .models import Clip, Copy, StageRun, Video
@@ -89,7 +89,7 @@ def video_new(request):
 @require_POST
 @permission_required("clips.add_video", raise_exception=True)
 def sample_new(request):
-    video = review.sample_video_create(owner=request.user)
+    video = sample.sample_video_create(owner=request.user)
     messages.success(request, "The sample talk is being made (about a minute), then it is processed like any video.")
     return redirect(video)
 
@@ -189,9 +189,7 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
         "clip": clip,
         "copy": copy,
         "history": selectors.copy_history(copy),
-        "char_limit": review.char_limit(),
-        "mandatory": review.mandatory_hashtags(),
-        "platform": settings.CLIPER["PLATFORM"],
+        "caption_rules": review.browser_caption_rules(),
         **extra,
     }
 
@@ -209,8 +207,7 @@ def clip_list(request, video_id):
         "filters": filters if request.GET else ClipFilterForm(),
         "total": video.clips.count(),
         "approved": video.clips.filter(status=Clip.Status.APPROVED).count(),
-        "char_limit": review.char_limit(),
-        "mandatory": review.mandatory_hashtags(),
+        "caption_rules": review.browser_caption_rules(),
     }
     if request.htmx and request.htmx.target == "clip-grid":
         return render(request, "clips/clip_list.html#grid", context)
@@ -387,7 +384,7 @@ def video_download_approved(request, video_id):
     if not video.clips.filter(status=Clip.Status.APPROVED).exists():
         messages.error(request, "No approved clips to download yet.")
         return redirect("clip_list", video.pk)
-    archive, filename = review.approved_zip(video=video)
+    archive, filename = export.approved_zip(video=video)
     return FileResponse(archive, as_attachment=True, filename=filename, content_type="application/zip")
 
 

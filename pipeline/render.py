@@ -7,7 +7,6 @@ temporary file and renamed on success, so a failed render never replaces an earl
 A poster (JPEG), SRT and VTT files are written beside the video with the same stem.
 """
 
-import os
 import subprocess
 import tempfile
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import crop_plan, face_analysis, subtitles
+from . import config, crop_plan, face_analysis, pacing, sound, subtitles
 from .errors import Cancelled, InputError
 from .probe import input_args
 from .progress import Progress, no_progress, scaled
@@ -25,7 +24,6 @@ FINAL_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
 PREVIEW_SIZES = {"9:16": (540, 960), "1:1": (540, 540), "16:9": (960, 540)}
 # x264 settings: libx264 is ~85 % of the render time on CPU.
 FINAL_ENCODE = ("veryfast", 19)  # preset, CRF
-PREVIEW_PARALLEL = int(os.getenv("CLIPER_RENDER_PARALLEL", "2"))  # previews rendered at once
 PREVIEW_ENCODE = ("ultrafast", 26)
 AUDIO_BITRATE = "128k"
 
@@ -56,6 +54,10 @@ def render_clip(
     max_bytes: int = 0,
     base_dir: Path | None = None,
     crop: CropPath | None = None,
+    audio: sound.AudioAnalysis | None = None,
+    loudness_lufs: float | None = None,
+    true_peak_db: float = -1.0,
+    trim_pause_s: float | None = None,
     progress: Progress = no_progress,
 ) -> RenderResult:
     """Render source seconds `start_s`..`end_s` of `media_path` into `out_path` (H.264 + AAC MP4).
@@ -66,8 +68,12 @@ def render_clip(
     a .jpg poster is written too.
     `max_bytes` > 0 caps the video file size. File names in the result are relative to
     `base_dir` (default: out_path's folder). `crop` reuses a crop path computed earlier for the
-    same clip and aspect (face_analysis.crop_path), skipping the face analysis. Raises InputError for
-    problems with the input, ffmpeg failures (with ffmpeg's message) and running out of space.
+    same clip and aspect (face_analysis.crop_path), skipping the face analysis.
+    `loudness_lufs` normalises the sound to that integrated loudness (true peak `true_peak_db`);
+    `trim_pause_s` cuts pauses longer than that many seconds (subtitles follow); both use the
+    clip's audio analysis, `audio` when given (sound.analyse), else measured here first. Raises
+    InputError for problems with the input, ffmpeg failures (with ffmpeg's message) and running
+    out of space.
     """
     media_path, out_path = Path(media_path), Path(out_path)
     base_dir = Path(base_dir) if base_dir is not None else out_path.parent
@@ -90,9 +96,18 @@ def render_clip(
         )  # fmt: skip
     width, height = output_size(aspect, preview, crop.width, crop.height)
     style = None if subtitle_style == "none" else caption_style or subtitles.resolve_style(subtitle_style)
+    spoken = subtitles.clip_words(words or [], start_s, end_s)
+    if video.has_audio and (loudness_lufs is not None or trim_pause_s is not None):
+        if audio is None:
+            audio = sound.analyse(media_path, start_s, duration_s)
+        if loudness_lufs is not None and (audio.gain is None or audio.gain.target_lufs != loudness_lufs):
+            audio.gain = sound.plan_gain(media_path, start_s, duration_s, audio, loudness_lufs, true_peak_db)
+    trim = _trim_plan(spoken, duration_s, video.fps, trim_pause_s, audio)
+    spoken = [subtitles.CueWord(w.text, trim(w.start_s), trim(w.end_s)) for w in spoken]
+    out_duration_s = duration_s - trim.removed_s
     cues = []
-    if words and style is not None:
-        cues = subtitles.style_cues(subtitles.clip_words(words, start_s, end_s), style, width, height)
+    if spoken and style is not None:
+        cues = subtitles.style_cues(spoken, style, width, height)
     has_hook = style is not None and style.hook_title and hook_text.strip()
 
     stem = out_path.stem
@@ -108,26 +123,29 @@ def render_clip(
             f"crop@reframe=w={crop.width}:h={crop.height}:x={crop.xs[0]}:y={crop.ys[0]}",
             f"scale={width}:{height}:flags=bicubic",
             "setsar=1",
+            *_trim_video_filters(trim, duration_s, video.fps),  # after the crop: its path needs no shift
         ]
         if cues or has_hook:
             document = subtitles.ass_document(cues, style, width, height, hook_text=hook_text)
             ass_path.write_text(document, encoding="utf-8")
             vf.append(f"ass={_filter_value(ass_path)}")
         preset, crf = PREVIEW_ENCODE if preview else FINAL_ENCODE
+        graph = f"[0:v:0]{','.join(vf)},format=yuv420p[v]"
+        audio_graph = _audio_graph(trim, duration_s, audio, loudness_lufs) if video.has_audio else ""
         cmd = [
             "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
             "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", *input_args(media_path),
-            "-filter_complex", f"[0:v:0]{','.join(vf)},format=yuv420p[v]",
-            "-map", "[v]", "-map", "0:a:0?",
+            "-filter_complex", f"{graph};{audio_graph}[a]" if audio_graph else graph,
+            "-map", "[v]", "-map", "[a]" if audio_graph else "0:a:0?",
             "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-movflags", "+faststart",
         ]  # fmt: skip
         if max_bytes > 0:
             cmd += ["-fs", str(int(max_bytes))]
         cmd += ["-progress", "pipe:1", "-f", "mp4", f"file:{tmp_video}"]
-        reached_s = _run_ffmpeg(cmd, duration_s, scaled(progress, 0.3, 0.97), out_path.name)
+        reached_s = _run_ffmpeg(cmd, out_duration_s, scaled(progress, 0.3, 0.97), out_path.name)
         size = tmp_video.stat().st_size
-        if max_bytes > 0 and (size >= 0.98 * max_bytes or reached_s < duration_s - 1.0):
+        if max_bytes > 0 and (size >= 0.98 * max_bytes or reached_s < out_duration_s - 1.0):
             raise InputError(
                 f"Not enough disk space to render {out_path.name}: it would exceed the limit of "
                 f"{max_bytes / 1e6:.1f} MB"
@@ -138,7 +156,7 @@ def render_clip(
             path.unlink(missing_ok=True)
 
     poster_path = out_path.with_suffix(".jpg")
-    _write_poster(out_path, poster_path, min(duration_s / 2, 2.0))
+    _write_poster(out_path, poster_path, min(out_duration_s / 2, 2.0))
     result = RenderResult(
         clip_index=clip_index,
         video_file=_relative(out_path, base_dir),
@@ -155,6 +173,48 @@ def render_clip(
         result.srt_file, result.vtt_file = _relative(srt_path, base_dir), _relative(vtt_path, base_dir)
     progress(1.0, "Rendered")
     return result
+
+
+# --- sound and pacing: loudness gain and pause cuts inside the one encode -------------------
+
+
+def _trim_plan(spoken, duration_s: float, fps: float, trim_pause_s, audio) -> pacing.TimeMap:
+    if trim_pause_s is None:
+        return pacing.TimeMap(())
+    silences = audio.silences if audio is not None and not audio.is_silent else None
+    spans = [(w.start_s, w.end_s) for w in spoken]
+    return pacing.plan_cuts(spans, duration_s, fps, min_pause_s=trim_pause_s, silences=silences)
+
+
+def _trim_video_filters(trim: pacing.TimeMap, duration_s: float, fps: float) -> list[str]:
+    """Keep the frames outside the cuts and close the gaps (cuts sit on frame boundaries)."""
+    if not trim.cuts:
+        return []
+    half_frame = 0.5 / fps
+    keep = "+".join(f"between(t,{a - half_frame:.6f},{b - half_frame:.6f})" for a, b in trim.keep_segments(duration_s))
+    return [f"select='{keep}'", f"setpts=N/({fps:.6f}*TB)"]
+
+
+def _audio_graph(trim: pacing.TimeMap, duration_s: float, audio, loudness_lufs) -> str:
+    """The filtergraph from [0:a:0] to the output sound, "" when the source sound is kept as is."""
+    gain = ""
+    if loudness_lufs is not None and audio is not None and audio.gain is not None and not audio.is_silent:
+        gain = sound.gain_filter(audio.gain)
+    if not trim.cuts:
+        return f"[0:a:0]{gain}" if gain else ""
+    segments = trim.keep_segments(duration_s)
+    parts = [f"[0:a:0]asplit={len(segments)}" + "".join(f"[s{i}]" for i in range(len(segments)))]
+    for i, (a, b) in enumerate(segments):
+        fades = []
+        if i > 0:
+            fades.append(f"afade=t=in:d={pacing.FADE_S}")
+        if i + 1 < len(segments):
+            fades.append(f"afade=t=out:st={max(0.0, b - a - pacing.FADE_S):.6f}:d={pacing.FADE_S}")
+        chain = ",".join([f"atrim=start={a:.6f}:end={b:.6f}", "asetpts=PTS-STARTPTS", *fades])
+        parts.append(f"[s{i}]{chain}[k{i}]")
+    joined = "".join(f"[k{i}]" for i in range(len(segments))) + f"concat=n={len(segments)}:v=0:a=1"
+    parts.append(f"{joined},{gain}" if gain else joined)
+    return ";".join(parts)
 
 
 def _relative(path: Path, base_dir: Path) -> str:
@@ -312,6 +372,11 @@ def render_workdir_clip(
         )  # fmt: skip
         if not crop.warning.startswith(("Face detection failed", "Face analysis failed")):
             write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))  # failures get retried
+    loudness_lufs = None if preview else options.loudness_lufs
+    audio = None
+    if loudness_lufs is not None or options.trim_silence:
+        audio_cache = cache_path.with_name(f"clip_{clip_index}_audio.json")
+        audio = _clip_audio_analysis(media_path, start_s, end_s, loudness_lufs, options.true_peak_db, audio_cache)
     return render_clip(
         media_path,
         start_s,
@@ -329,8 +394,37 @@ def render_workdir_clip(
         max_bytes=options.render_max_bytes,
         base_dir=workdir,
         crop=crop,
+        audio=audio,
+        loudness_lufs=loudness_lufs,
+        true_peak_db=options.true_peak_db,
+        trim_pause_s=options.trim_pause_s if options.trim_silence else None,
         progress=progress,
     )
+
+
+class _CachedAudio(BaseModel):
+    key: str  # clip times the analysis is for
+    audio: sound.AudioAnalysis
+
+
+def _clip_audio_analysis(media_path: Path, start_s: float, end_s: float, target_lufs, true_peak_db, cache_path: Path):
+    """The clip's sound measured once per target (sound.analyse) and kept beside its crop path;
+    None when the media has no sound track."""
+    from .stages import write_model
+
+    key = f"{start_s:.3f}-{end_s:.3f}-{target_lufs}-{true_peak_db}"
+    if cache_path.exists():
+        try:
+            cached = _CachedAudio.model_validate_json(cache_path.read_text())
+            if cached.key == key:
+                return cached.audio
+        except ValueError:
+            pass
+    if not face_analysis.probe_video(media_path).has_audio:
+        return None
+    audio = sound.analyse(media_path, start_s, end_s - start_s, target_lufs=target_lufs, true_peak_db=true_peak_db)
+    write_model(cache_path, _CachedAudio(key=key, audio=audio))
+    return audio
 
 
 def _render_previews_in_parallel(
@@ -362,7 +456,7 @@ def _render_previews_in_parallel(
             fractions[clip_index] = 1.0
 
     results: dict[int, RenderResult | InputError] = {}
-    with ThreadPoolExecutor(max_workers=min(PREVIEW_PARALLEL, max(total, 1))) as pool:
+    with ThreadPoolExecutor(max_workers=min(config.current().render_parallel, max(total, 1))) as pool:
         pending = {pool.submit(render_one, clip_index): clip_index for clip_index in range(total)}
         try:
             while pending:
