@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clips", "0002_roles")]
+    dependencies = [("clips", "0003_site_defaults_and_choices")]
 
     operations = [
         migrations.AddField(
