@@ -63,7 +63,7 @@ def test_a_copy_stage_rerun_replaces_machine_copy_and_says_so_in_the_history(vid
     assert entry.before_text == before.text and entry.version == copy.version
 
 
-def test_an_edit_saved_while_copy_is_regenerated_wins(video, editor, monkeypatch):
+def test_an_edit_saved_while_copy_is_regenerated_wins(video, editor, monkeypatch, run_queue):
     """The regeneration started from version N; a person saves N+1 while the model writes."""
     clip = video.clips.get(index=0)
 
@@ -72,18 +72,20 @@ def test_an_edit_saved_while_copy_is_regenerated_wins(video, editor, monkeypatch
         return stage_result("Regenerated caption")
 
     monkeypatch.setattr("pipeline.copywriter.write_copies", slow_model)
-    services.copy_regenerate_now(clip_id=clip.pk)
+    with run_queue():
+        services.copy_regenerate(clip=clip)
     copy = Copy.objects.get(clip=clip)
     assert copy.text == "Edna's fix, saved meanwhile" and copy.edited_by == editor
     lost = copy.edits.get(source=CopyEdit.Source.REGENERATE)
     assert lost.applied is False and lost.after_text == "Regenerated caption"
 
 
-def test_regenerate_replaces_the_caption_it_was_asked_to_replace(video, editor, monkeypatch):
+def test_regenerate_replaces_the_caption_it_was_asked_to_replace(video, editor, monkeypatch, run_queue):
     clip = video.clips.get(index=0)
     assert edit(clip, editor, "Edna's caption").saved
     monkeypatch.setattr("pipeline.copywriter.write_copies", lambda proposals, **kw: stage_result("Fresh caption"))
-    services.copy_regenerate_now(clip_id=clip.pk)
+    with run_queue():
+        services.copy_regenerate(clip=clip)
     copy = Copy.objects.get(clip=clip)
     assert copy.text == "Fresh caption" and copy.edited_by is None
     assert copy.edits.filter(source=CopyEdit.Source.REGENERATE, applied=True, before_text="Edna's caption").exists()

@@ -1,36 +1,39 @@
-"""Writes, by feature: `runs` (videos and their stage runs), `clips` (review, bounds, renders),
-`copy` (regeneration). Keyword-only functions; views and tasks call them as `services.<name>`."""
+"""Writes, by feature: `runs` (videos, their stage runs and parts, recovery of dead workers' work),
+`clips` (review, bounds, final and preview renders), `copy` (regeneration). Keyword-only functions;
+views and tasks call them as `services.<name>`."""
 
 from .clips import (
-    clip_render,
+    clip_job_execute,
     clip_request_final,
     clip_return_to_review,
     clip_review,
     clip_set_bounds,
+    clips_request_finals,
     snap_to_words,
 )
-from .copy import copy_regenerate, copy_regenerate_now, copy_write
+from .copy import copy_regenerate, copy_write
 from .runs import (
-    recover_stalled_stages,
+    part_execute,
+    recover_expired,
     stage_enqueue,
     stage_execute,
     stage_retry,
     video_cancel,
     video_create,
     video_start,
-    worker_id,
 )
 
 __all__ = [
-    "clip_render",
+    "clip_job_execute",
     "clip_request_final",
     "clip_return_to_review",
     "clip_review",
     "clip_set_bounds",
+    "clips_request_finals",
     "copy_regenerate",
-    "copy_regenerate_now",
     "copy_write",
-    "recover_stalled_stages",
+    "part_execute",
+    "recover_expired",
     "snap_to_words",
     "stage_enqueue",
     "stage_execute",
@@ -38,5 +41,4 @@ __all__ = [
     "video_cancel",
     "video_create",
     "video_start",
-    "worker_id",
 ]

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from ..models import Clip, Copy, CopyEdit
-from .clips import clip_return_to_review
+from .. import jobs, stage_results
+from ..models import Clip, ClipJob, Copy, CopyEdit, Job
+from ..options import pipeline_options
 
 CAPTION_FIELDS = ("text", "hashtags")
 
@@ -57,6 +57,8 @@ def copy_write(*, clip: Clip, fields: dict, source: str, user=None, base_version
             copy.refresh_from_db()
             return CopyWrite(copy=copy, saved=False, conflict=copy)
         if caption_changes:
+            from .clips import clip_return_to_review  # .clips runs copy jobs: imported late
+
             _history(copy, before, fields, source, user, applied=True)
             clip_return_to_review(clip=clip)
     copy.refresh_from_db()
@@ -88,25 +90,33 @@ def _history(copy: Copy, before: dict, fields: dict, source: str, user, *, appli
     )
 
 
-def copy_regenerate(*, clip: Clip) -> None:
-    transaction.on_commit(lambda: async_task("clips.tasks.regenerate_copy", clip.pk))
+@transaction.atomic
+def copy_regenerate(*, clip: Clip, user=None) -> ClipJob | None:
+    """Queues fresh copy for one clip; None when a regeneration is already on its way."""
+    job = clip.request_job(ClipJob.Kind.COPY)
+    if job is not None:
+        jobs.send(job)
+    return job
 
 
-def copy_regenerate_now(*, clip_id: int) -> None:
-    """Writes fresh copy for one clip with the video's provider (runs in the worker). The new
-    copy replaces the version there when generation started; an edit saved meanwhile wins."""
+def regenerate_copy(job: ClipJob, attempt: int) -> None:
+    """Writes fresh copy for one clip with the video's provider. The new copy replaces the
+    version there when generation started; an edit saved meanwhile wins (the draft is kept in
+    the history, unapplied)."""
     from pipeline.copywriter import write_copies
     from pipeline.schemas import ClipProposal
 
-    from .. import stage_results
-    from ..options import pipeline_options
-
-    clip = Clip.objects.select_related("video").get(pk=clip_id)
-    video = clip.video
+    clip, video = job.clip, job.clip.video
     base_version = Copy.objects.filter(clip=clip).values_list("version", flat=True).first()
     proposal = ClipProposal(start=clip.start_s, end=clip.end_s, text=clip.text, score=clip.score, reason=clip.reason)
     language = video.detected_language or video.language or "en"
     result = write_copies({clip.index: proposal}, language=language, options=pipeline_options(video))
-    stage_results.import_copy(
-        video, result, only_clip_indexes={clip.index}, source=CopyEdit.Source.REGENERATE, base_version=base_version
-    )
+    with transaction.atomic():
+        if job.finish(attempt, Job.State.DONE, "Written"):
+            stage_results.import_copy(
+                video,
+                result,
+                only_clip_indexes={clip.index},
+                source=CopyEdit.Source.REGENERATE,
+                base_version=base_version,
+            )
