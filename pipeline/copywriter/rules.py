@@ -16,6 +16,7 @@ from ..schemas import ClipCopy, CopyStyle
 PLATFORM_CHAR_LIMITS = {"tiktok": 2200, "instagram": 2200, "youtube": 100, "x": 280}
 MAX_HASHTAGS = 8
 HOOK_MAX_CHARS = 150
+TITLE_MAX_CHARS = 70  # YouTube Shorts / reels title
 
 _HASHTAG_JUNK = re.compile(r"[^\w]", re.UNICODE)
 
@@ -62,13 +63,14 @@ class DraftCopy(BaseModel):
 
     clip_id: int
     hook: str = Field(default="", description="First line a viewer reads")
+    title: str = Field(default="", description="Shorts / reels title")
     text: str = Field(min_length=1, description="The caption without hashtags")
     hashtags: list[str] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
     engagement_score: float = Field(ge=0, le=10)
     viral_potential: float = Field(ge=0, le=10)
 
-    @field_validator("text", "hook")
+    @field_validator("text", "hook", "title")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
@@ -91,6 +93,10 @@ class DraftCopy(BaseModel):
         if not self.hook:
             self.hook = first_line(self.text)
         self.hook = self.hook[:HOOK_MAX_CHARS]
+        if not self.title:
+            self.title = self.hook if len(self.hook) <= TITLE_MAX_CHARS else ""
+        if len(self.title) > TITLE_MAX_CHARS:
+            raise ValueError(f"title is {len(self.title)} characters, the limit is {TITLE_MAX_CHARS}")
         max_chars = (info.context or {}).get("max_chars")
         length = len(caption(self.text, self.hashtags))
         if max_chars and length > max_chars:
@@ -109,13 +115,14 @@ def llm_schema() -> dict:
         "properties": {
             "clip_id": {"type": "integer"},
             "hook": {"type": "string"},
+            "title": {"type": "string", "maxLength": TITLE_MAX_CHARS},
             "text": {"type": "string"},
             "hashtags": {"type": "array", "items": {"type": "string"}},
             "topics": {"type": "array", "items": {"type": "string"}},
             "engagement_score": {"type": "number", "minimum": 0, "maximum": 10},
             "viral_potential": {"type": "number", "minimum": 0, "maximum": 10},
         },
-        "required": ["clip_id", "hook", "text", "hashtags", "topics", "engagement_score", "viral_potential"],
+        "required": ["clip_id", "hook", "title", "text", "hashtags", "topics", "engagement_score", "viral_potential"],
     }
     return {
         "title": "copy_batch",
