@@ -52,12 +52,12 @@ def import_clips(video, result: schemas.ClipsResult):
 
 
 @transaction.atomic
-def import_copy(video, result: schemas.CopiesResult, *, only_clip_ids=None):
+def import_copy(video, result: schemas.CopiesResult, *, only_clip_indexes=None):
     clips_by_index = {clip.index: clip for clip in video.clips.all()}
     common = {"provider": result.provider, "model_name": result.model, "is_local_draft": result.is_local_draft}
     for copy in result.copies:
-        clip = clips_by_index.get(copy.clip_id)
-        if clip is None or (only_clip_ids is not None and copy.clip_id not in only_clip_ids):
+        clip = clips_by_index.get(copy.clip_index)
+        if clip is None or (only_clip_indexes is not None and copy.clip_index not in only_clip_indexes):
             continue
         _save_copy(
             clip,
@@ -73,8 +73,8 @@ def import_copy(video, result: schemas.CopiesResult, *, only_clip_ids=None):
             **common,
         )
     for failure in result.failures:
-        clip = clips_by_index.get(failure.clip_id)
-        if clip is None or (only_clip_ids is not None and failure.clip_id not in only_clip_ids):
+        clip = clips_by_index.get(failure.clip_index)
+        if clip is None or (only_clip_indexes is not None and failure.clip_index not in only_clip_indexes):
             continue
         _save_copy(clip, failure_reason=failure.reason, **common)
     video.llm_tokens_in += result.tokens_in
@@ -103,17 +103,22 @@ def import_render_result(clip, render: schemas.RenderResult, *, preview: bool):
         clip.save(update_fields=["preview", "poster", "subtitles_vtt", "subtitles_srt", "render_warning"])
     else:
         clip.final = media_relative(video, render.video_file)
-        clip.final_state = Clip.FinalState.DONE
-        clip.final_progress = 1.0
-        clip.save(update_fields=["final", "final_state", "final_progress"])
+        clip.save(update_fields=["final"])
+
+
+def remove_media(relative_path: str) -> None:
+    """Deletes a render (and its poster and subtitles) that a newer one replaced."""
+    video_path = Path(settings.MEDIA_ROOT) / relative_path
+    for path in (video_path, *(video_path.with_suffix(s) for s in (".jpg", ".srt", ".vtt"))):
+        path.unlink(missing_ok=True)
 
 
 @transaction.atomic
 def import_render(video, result: schemas.RendersResult):
     clips_by_index = {clip.index: clip for clip in video.clips.all()}
     for render in result.renders:
-        if render.clip_id in clips_by_index:
-            import_render_result(clips_by_index[render.clip_id], render, preview=True)
+        if render.clip_index in clips_by_index:
+            import_render_result(clips_by_index[render.clip_index], render, preview=True)
 
 
 IMPORTERS = {

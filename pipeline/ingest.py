@@ -5,7 +5,6 @@ ffprobe and extract the 16 kHz mono audio once for the later stages. Writes medi
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import wave
 from collections.abc import Iterable
@@ -17,7 +16,7 @@ from .fetch import check_url, fetch, human_bytes, is_url
 from .probe import ffmpeg_input, format_duration, probe
 from .progress import Progress, no_progress, scaled
 
-__all__ = ["check_url", "extract_audio", "probe", "register", "run", "save_upload"]
+__all__ = ["check_url", "extract_audio", "probe", "run", "save_upload"]
 
 SAMPLE_RATE_HZ = 16000
 SOURCE_STEM = "source"  # the media file inside the work directory is source.<ext>
@@ -37,7 +36,9 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
             source,
             workdir,
             allow_private=options.allow_private_urls,
+            blocked_networks=options.blocked_networks,
             max_bytes=options.max_upload_bytes,
+            max_duration_s=options.max_duration_s,
             stem=SOURCE_STEM,
             progress=scaled(progress, 0.0, 0.6),
         )
@@ -189,55 +190,3 @@ def _remove_stale_sources(workdir: Path, keep: Path) -> None:
     for old in workdir.glob(f"{SOURCE_STEM}.*"):
         if old.resolve() != keep.resolve() and old.is_file():
             old.unlink()
-
-
-# ---- command line -------------------------------------------------------------------------
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("fetch", help="download a video from a URL; prints the file path")
-    p.add_argument("url")
-    p.add_argument("-o", "--output", required=True, type=Path, help="directory to download into")
-    p.add_argument("--allow-private", action="store_true", help="allow private/loopback hosts")
-    p.add_argument("--max-bytes", type=int, default=schemas.PipelineOptions().max_upload_bytes)
-    p.set_defaults(handler=_fetch_command)
-
-    p = subparsers.add_parser("ingest", help="fetch/copy a source into a work directory, probe it, extract audio")
-    p.add_argument("source", help="media file path or http(s) URL")
-    p.add_argument("-o", "--output", required=True, type=Path, help="work directory")
-    p.add_argument("--allow-private", action="store_true", help="allow private/loopback hosts")
-    p.add_argument("--max-duration", type=float, default=schemas.PipelineOptions().max_duration_s, help="seconds")
-    p.set_defaults(handler=_ingest_command)
-
-    p = subparsers.add_parser("probe", help="check a media file and print what ingest would record")
-    p.add_argument("media", type=Path)
-    p.add_argument("--max-duration", type=float, default=schemas.PipelineOptions().max_duration_s, help="seconds")
-    p.set_defaults(handler=_probe_command)
-
-
-def _print_progress(fraction: float, message: str = "") -> None:
-    print(f"\r{100 * fraction:5.1f}% {message[:70]:<70}", end="", flush=True, file=sys.stderr)
-
-
-def _fetch_command(args) -> int:
-    path, _title = fetch(
-        args.url, args.output, allow_private=args.allow_private, max_bytes=args.max_bytes, progress=_print_progress
-    )
-    print(file=sys.stderr)
-    print(path)
-    return 0
-
-
-def _ingest_command(args) -> int:
-    options = schemas.PipelineOptions(
-        source=args.source, allow_private_urls=args.allow_private, max_duration_s=args.max_duration
-    )
-    info = run(args.output, options, _print_progress)
-    print(file=sys.stderr)
-    print(info.model_dump_json(indent=1))
-    return 0
-
-
-def _probe_command(args) -> int:
-    print(probe(args.media, max_duration_s=args.max_duration).model_dump_json(indent=1))
-    return 0

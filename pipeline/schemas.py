@@ -3,15 +3,85 @@
 Times are seconds from the start of the source media unless a name says otherwise.
 """
 
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
 Aspect = Literal["9:16", "1:1", "16:9"]
 Strategy = Literal["keep_in_frame", "centered"]
 SubtitleStyle = Literal["clean", "bold", "karaoke", "none"]
 CopyStyle = Literal["viral", "educational", "storytelling"]
 Provider = Literal["local", "gemini", "openai"]
+Platform = Literal["tiktok", "instagram", "youtube", "x"]  # where the copy is posted (length limits)
+Language = Literal["en", "es", "fr", "de", "pt", "it", "nl"]  # offered for a video; None = detect
+ClipPreset = Literal["short", "medium", "long"]
+CLIP_PRESETS_S: dict[ClipPreset, tuple[float, float]] = {
+    "short": (30.0, 60.0),
+    "medium": (30.0, 90.0),
+    "long": (60.0, 180.0),
+}
+# A clip's position in clips.json. Files written before the rename call it clip_id.
+ClipIndex = Annotated[int, Field(validation_alias=AliasChoices("clip_index", "clip_id"))]
+# How a shot is framed (see pipeline/layouts.py): follow one face, cut to whoever speaks, two
+# stacked halves, or the whole picture over a blurred copy. "auto" lets the analysis choose.
+Layout = Literal["single", "speaker", "split", "fit"]
+LayoutChoice = Literal["auto", "single", "speaker", "split", "fit"]
+
+
+def values(literal) -> tuple[str, ...]:
+    """The allowed values of one of the Literal types above (choice lists are built from these)."""
+    return get_args(literal)
+
+
+# --- caption style ------------------------------------------------------------------------------
+
+# Fonts installed by scripts/setup.sh from Debian packages (fonts-dejavu-core, fonts-roboto-unhinted,
+# fonts-open-sans, fonts-inter, fonts-league-spartan, fonts-bebas-neue); fontconfig family names.
+CaptionFont = Literal["DejaVu Sans", "Roboto", "Open Sans", "Inter", "League Spartan", "Bebas Neue"]
+CAPTION_FONTS: tuple[str, ...] = CaptionFont.__args__
+HexColour = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
+
+
+class CaptionStyle(BaseModel):
+    """How burned-in captions (and the optional hook title) look.
+
+    Sizes are relative to the frame, so one style fits every output size (540x960 preview,
+    1080x1920 final, other aspects) and a browser overlay can draw the same thing with CSS:
+    font size = size_pct % of the frame's shorter side (CSS `cqmin`), outline and shadow as a %
+    of the font size (CSS `em / 100`), the caption block's bottom edge `bottom_pct` % of the frame
+    height above the bottom, centred, each line at most `words_per_line` words (0: as many as
+    fit) and each cue at most `lines_per_cue` lines. Colours are #RRGGBB.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    font: CaptionFont = "DejaVu Sans"
+    bold: bool = False
+    size_pct: float = Field(5.5, ge=2, le=15)
+    text_colour: HexColour = "#FFFFFF"
+    karaoke: bool = False  # the word being spoken is drawn in highlight_colour
+    highlight_colour: HexColour = "#FFE500"
+    outline_pct: float = Field(7, ge=0, le=30)  # 0 = no outline
+    outline_colour: HexColour = "#000000"
+    shadow_pct: float = Field(3.5, ge=0, le=30)  # offset down-right; 0 = no shadow
+    shadow_colour: HexColour = "#000000"  # drawn at 50 % opacity
+    box: bool = False  # a filled box behind each line
+    box_colour: HexColour = "#000000"
+    box_opacity: float = Field(0.6, ge=0, le=1)
+    bottom_pct: float = Field(16, ge=0, le=85)
+    uppercase: bool = False
+    words_per_line: int = Field(0, ge=0, le=12)
+    lines_per_cue: int = Field(2, ge=1, le=3)
+    hook_title: bool = False  # the clip's hook as a title at the top for the first hook_s seconds
+    hook_s: float = Field(3.0, ge=0.5, le=10)
+
+
+# The looks the three subtitle_style names always had; a CaptionStyle replaces them.
+BUILTIN_CAPTION_STYLES: dict[str, CaptionStyle] = {
+    "clean": CaptionStyle(),
+    "bold": CaptionStyle(bold=True, size_pct=7.5, text_colour="#FFFF00", outline_pct=10, shadow_pct=5),
+    "karaoke": CaptionStyle(bold=True, size_pct=6, karaoke=True, outline_pct=8, shadow_pct=4),
+}
 
 
 class PipelineOptions(BaseModel):
@@ -19,11 +89,12 @@ class PipelineOptions(BaseModel):
 
     source: str = ""  # a local file path or an http(s) URL; read by the ingest stage
     whisper_model: str = "base"
-    language: str | None = None  # None = detect
+    language: Language | None = None  # None = detect
     align_model_dir: str = ""
     min_clip_s: float = 30.0
     max_clip_s: float = 90.0
     embedding_model: str = ""
+    max_clips: int = Field(default=100, ge=1)  # per video, best scored first (clip finder)
     copy_provider: Provider = "local"
     gemini_api_key: str = ""
     gemini_model: str = "gemini-2.5-flash"
@@ -32,16 +103,30 @@ class PipelineOptions(BaseModel):
     openai_api_key: str = ""
     openai_model: str = ""
     mandatory_hashtags: list[str] = Field(default_factory=list)
-    platform: str = "tiktok"
+    platform: Platform = "tiktok"
     quality_threshold: float = 7.5
     aspect: Aspect = "9:16"
     strategy: Strategy = "keep_in_frame"
-    subtitle_style: SubtitleStyle = "clean"
+    subtitle_style: SubtitleStyle = "clean"  # "none": no captions; a name: that built-in look
+    caption_style: CaptionStyle | None = None  # the full look, replacing the built-in one
     face_sample_every: int = 3
     max_upload_bytes: int = 10 * 1024**3
     max_duration_s: float = 10 * 3600
     allow_private_urls: bool = False
+    blocked_networks: list[str] | None = None  # CIDRs a URL ingest may not reach; None = all non-public
     render_max_bytes: int = 0  # 0 = no limit
+    # Finals: loudness normalised (measured once per clip, applied in the same encode).
+    loudness_lufs: float | None = -14.0  # integrated loudness target; None = leave the levels
+    true_peak_db: float = -1.0
+    # Silence trimming: pauses between words longer than this are cut (subtitles and crop follow).
+    trim_silence: bool = False
+    trim_pause_s: float = Field(0.6, ge=0.2)
+
+    def captions(self) -> CaptionStyle | None:
+        """The caption look to burn in, or None when captions are off."""
+        if self.subtitle_style == "none":
+            return None
+        return self.caption_style or BUILTIN_CAPTION_STYLES[self.subtitle_style]
 
 
 class MediaInfo(BaseModel):
@@ -100,7 +185,7 @@ class ClipsResult(BaseModel):
 class ClipCopy(BaseModel):
     """One clip's copy as saved (the copy module validates LLM output into this)."""
 
-    clip_id: int  # index into clips.json's clips
+    clip_index: ClipIndex
     style: CopyStyle
     text: str
     hashtags: list[str] = Field(default_factory=list)
@@ -113,7 +198,7 @@ class ClipCopy(BaseModel):
 
 
 class CopyFailure(BaseModel):
-    clip_id: int
+    clip_index: ClipIndex
     reason: str
 
 
@@ -128,6 +213,77 @@ class CopiesResult(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
+
+
+class Box(BaseModel):
+    """A rectangle in source pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class LayoutSegment(BaseModel):
+    """A stretch of one shot framed one way; clip-relative seconds.
+
+    speaker: `faces` = [the face shown]; the picture is the crop window of CropPath.times/xs/ys
+    (`crop` is that window at `start`). split: `faces` = [top, bottom]; `top` / `bottom` are the
+    source boxes scaled into the upper / lower half of the output (each box has the aspect of a
+    half). fit and single: no boxes (fit shows the whole frame; single follows CropPath's path).
+    """
+
+    start: float
+    end: float
+    faces: list[int] = Field(default_factory=list)  # FaceTrack ids
+    crop: Box | None = None
+    top: Box | None = None
+    bottom: Box | None = None
+
+
+class ShotLayout(BaseModel):
+    """How one camera shot of a clip is framed, and why (shown on the clip card)."""
+
+    start: float  # clip-relative seconds
+    end: float
+    layout: Layout
+    reason: str  # e.g. "2 speakers, cuts on turns", "wide shot: fit"
+    segments: list[LayoutSegment] = Field(default_factory=list)
+
+
+class FaceTrack(BaseModel):
+    """One person seen in a shot: detector boxes over time, lip activity, a thumbnail."""
+
+    id: int
+    shot: int  # index of the shot (0 = before the first cut)
+    box: Box  # median box over the track
+    times: list[float] = Field(default_factory=list)  # clip-relative seconds of the boxes
+    boxes: list[Box] = Field(default_factory=list)
+    lip_activity: float = 0.0  # mean lip movement over the clip's speech (0 = not measured)
+    speaking_s: float = 0.0  # seconds of speech turns mapped to this face
+    thumbnail: str = ""  # JPEG file name, relative to the work directory
+
+
+class SpeechTurn(BaseModel):
+    """A stretch of speech (VAD), its voice cluster and the face that voice was mapped to."""
+
+    start: float  # clip-relative seconds
+    end: float
+    voice: int = -1  # -1: too short to embed
+    face: int = -1  # FaceTrack id; -1: unknown
+    overlap: bool = False  # two faces' lips moved at once
+
+
+class SpeakerAnalysis(BaseModel):
+    """Who speaks when and how each shot is framed; kept in renders/clip_<i>_crop.json."""
+
+    faces: list[FaceTrack] = Field(default_factory=list)
+    turns: list[SpeechTurn] = Field(default_factory=list)
+    layouts: list[ShotLayout] = Field(default_factory=list)
+    summary: str = ""  # one line for the clip card
+    choice: LayoutChoice = "auto"  # the reviewer's override the layouts were planned with
+    follow_face: int | None = None  # the reviewer's chosen person (FaceTrack id)
+    analysis_cpu_s: float = 0.0
 
 
 class CropPath(BaseModel):
@@ -145,12 +301,15 @@ class CropPath(BaseModel):
     frames_analysed: int = 0
     cuts: list[float] = Field(default_factory=list)  # clip-relative seconds
     warning: str = ""  # e.g. "No face found: centre crop"
+    # where the crop cuts (steps, never slides) to another person; clip-relative seconds
+    switches: list[float] = Field(default_factory=list)
+    speakers: SpeakerAnalysis | None = None  # None: single-face clip, today's tracker only
 
 
 class RenderResult(BaseModel):
     """One rendered clip."""
 
-    clip_id: int
+    clip_index: ClipIndex
     video_file: str  # relative to the work directory
     poster_file: str = ""
     srt_file: str = ""

@@ -20,7 +20,7 @@ def written():
         _, clips = transcript_for(texts, language)
         result = write_copies(dict(enumerate(clips.clips)), language=language, options=OPTIONS)
         assert result.failures == [] and result.is_local_draft
-        videos[language] = (texts, {copy.clip_id: copy for copy in result.copies})
+        videos[language] = (texts, {copy.clip_index: copy for copy in result.copies})
     return videos
 
 

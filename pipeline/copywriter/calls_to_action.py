@@ -36,16 +36,16 @@ def kind_of(style: CopyStyle, sentences: list[str]) -> str:
 
 
 def plan(kinds: dict[int, str], has_topic: dict[int, bool], language: str) -> dict[int, str]:
-    """{clip_id: call to action}, in clip order: each clip takes the first line of its kind not
+    """{clip_index: call to action}, in clip order: each clip takes the first line of its kind not
     yet used in this video (starting at a clip-dependent place, so videos differ); when a kind's
     lines run out, the least used one that differs from the previous clip's line."""
     pools = prompts.phrases(language)["calls_to_action"]
     used: dict[str, int] = {}
     previous = ""
     chosen: dict[int, str] = {}
-    for clip_id in sorted(kinds):
-        lines = [line for line in pools[kinds[clip_id]] if has_topic.get(clip_id) or "$topic" not in line]
-        offset = clip_id % len(lines)
+    for clip_index in sorted(kinds):
+        lines = [line for line in pools[kinds[clip_index]] if has_topic.get(clip_index) or "$topic" not in line]
+        offset = clip_index % len(lines)
         rotated = lines[offset:] + lines[:offset]
         fresh = [line for line in rotated if line not in used]
         if fresh:
@@ -53,7 +53,7 @@ def plan(kinds: dict[int, str], has_topic: dict[int, bool], language: str) -> di
         else:
             line = min((line for line in rotated if line != previous), key=lambda item: used[item], default=rotated[0])
         used[line] = used.get(line, 0) + 1
-        chosen[clip_id] = line
+        chosen[clip_index] = line
         previous = line
     return chosen
 
