@@ -103,6 +103,7 @@ def crop_path(
     sample_every: int = 3,
     margin: float = 0.15,
     progress=None,
+    speaker_aware: bool = True,
 ) -> CropPath:
     """The crop window over the clip `start_s`..`end_s` (seconds in the source).
 
@@ -137,6 +138,10 @@ def crop_path(
         path.warning = f"Face analysis failed ({str(exc)[:200]}): centre crop"
         return path
     _plan(path, samples, strategy, margin)
+    if speaker_aware:  # two faces, a wide shot or a close-up: pipeline/layouts.py frames it
+        from . import speakers
+
+        path = speakers.frame(path, samples, media_path, video, start_s, end_s, aspect=aspect, margin=margin)
     return path
 
 
@@ -452,13 +457,15 @@ def _smooth_damp(
 def positions_per_frame(path: CropPath, frame_count: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Crop x and y (source px) for each output frame 0..frame_count-1 at `fps`.
 
-    Linear between analysed frames, but never across a cut: there the crop steps at the cut.
+    Linear between analysed frames, but never across a cut or a switch to another speaker:
+    there the crop steps.
     """
     frame_times = np.arange(frame_count) / fps
     times = np.asarray(path.times, dtype=float)
     xs = np.asarray(path.xs, dtype=float)
     ys = np.asarray(path.ys, dtype=float)
-    bounds = np.concatenate(([-np.inf], np.asarray(path.cuts, dtype=float), [np.inf]))
+    steps = np.unique(np.asarray([*path.cuts, *path.switches], dtype=float))
+    bounds = np.concatenate(([-np.inf], steps, [np.inf]))
     out_x = np.empty(frame_count)
     out_y = np.empty(frame_count)
     for low, high in zip(bounds[:-1], bounds[1:]):

@@ -202,6 +202,9 @@ class SpeakerAnalysis(BaseModel):
     choice: LayoutChoice = "auto"  # the reviewer's override the layouts were planned with
     follow_face: int | None = None  # the reviewer's chosen person (FaceTrack id)
     analysis_cpu_s: float = 0.0
+    # today's one-face tracker path at CropPath.times, kept so an override can be re-planned
+    tracker_xs: list[int] = Field(default_factory=list)
+    tracker_ys: list[int] = Field(default_factory=list)
 
 
 class CropPath(BaseModel):
