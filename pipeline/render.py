@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from . import reframe, subtitles
 from .errors import Cancelled, InputError
 from .progress import Progress, no_progress, scaled
-from .schemas import CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
+from .schemas import CaptionStyle, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
 
 FINAL_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
 PREVIEW_SIZES = {"9:16": (540, 960), "1:1": (540, 540), "16:9": (960, 540)}
@@ -48,6 +48,8 @@ def render_clip(
     aspect: str = "9:16",
     strategy: str = "keep_in_frame",
     subtitle_style: str = "clean",
+    caption_style: CaptionStyle | None = None,
+    hook_text: str = "",
     preview: bool = True,
     sample_every: int = 3,
     max_bytes: int = 0,
@@ -58,7 +60,9 @@ def render_clip(
     """Render source seconds `start_s`..`end_s` of `media_path` into `out_path` (H.264 + AAC MP4).
 
     `words` (source-absolute times) are burned in with `subtitle_style` ("none" or no words: no
-    subtitles) and also written as .srt and .vtt beside the video; a .jpg poster is written too.
+    subtitles; `caption_style` replaces the named style's look; `hook_text` is the title shown
+    first when that style has hook_title on) and also written as .srt and .vtt beside the video;
+    a .jpg poster is written too.
     `max_bytes` > 0 caps the video file size. File names in the result are relative to
     `base_dir` (default: out_path's folder). `crop` reuses a crop path computed earlier for the
     same clip and aspect (reframe.crop_path), skipping the face analysis. Raises InputError for
@@ -84,10 +88,11 @@ def render_clip(
             progress=scaled(progress, 0.0, 0.3),
         )  # fmt: skip
     width, height = output_size(aspect, preview, crop.width, crop.height)
+    style = None if subtitle_style == "none" else caption_style or subtitles.resolve_style(subtitle_style)
     cues = []
-    if words and subtitle_style != "none":
-        max_chars = subtitles.line_chars(subtitle_style, width, height)
-        cues = subtitles.group_cues(subtitles.clip_words(words, start_s, end_s), max_chars)
+    if words and style is not None:
+        cues = subtitles.style_cues(subtitles.clip_words(words, start_s, end_s), style, width, height)
+    has_hook = style is not None and style.hook_title and hook_text.strip()
 
     stem = out_path.stem
     tmp_video = out_path.with_name(f".{stem}.part.mp4")
@@ -103,8 +108,9 @@ def render_clip(
             f"scale={width}:{height}:flags=bicubic",
             "setsar=1",
         ]
-        if cues:
-            ass_path.write_text(subtitles.ass_document(cues, subtitle_style, width, height), encoding="utf-8")
+        if cues or has_hook:
+            document = subtitles.ass_document(cues, style, width, height, hook_text=hook_text)
+            ass_path.write_text(document, encoding="utf-8")
             vf.append(f"ass={_filter_value(ass_path)}")
         preset, crf = PREVIEW_ENCODE if preview else FINAL_ENCODE
         cmd = [
@@ -262,6 +268,7 @@ def render_workdir_clip(
     start_s: float | None = None,
     end_s: float | None = None,
     words: list[Word] | None = None,
+    hook_text: str = "",
 ) -> RenderResult:
     """Render clip `clip_id` of a work directory (after ingest, transcribe and clips).
 
@@ -314,6 +321,8 @@ def render_workdir_clip(
         aspect=options.aspect,
         strategy=options.strategy,
         subtitle_style=options.subtitle_style,
+        caption_style=options.caption_style,
+        hook_text=hook_text,
         preview=preview,
         sample_every=options.face_sample_every,
         max_bytes=options.render_max_bytes,

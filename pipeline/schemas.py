@@ -3,9 +3,9 @@
 Times are seconds from the start of the source media unless a name says otherwise.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Aspect = Literal["9:16", "1:1", "16:9"]
 Strategy = Literal["keep_in_frame", "centered"]
@@ -16,6 +16,57 @@ Provider = Literal["local", "gemini", "openai"]
 # stacked halves, or the whole picture over a blurred copy. "auto" lets the analysis choose.
 Layout = Literal["single", "speaker", "split", "fit"]
 LayoutChoice = Literal["auto", "single", "speaker", "split", "fit"]
+
+
+# --- caption style ------------------------------------------------------------------------------
+
+# Fonts installed by scripts/setup.sh from Debian packages (fonts-dejavu-core, fonts-roboto-unhinted,
+# fonts-open-sans, fonts-inter, fonts-league-spartan, fonts-bebas-neue); fontconfig family names.
+CaptionFont = Literal["DejaVu Sans", "Roboto", "Open Sans", "Inter", "League Spartan", "Bebas Neue"]
+CAPTION_FONTS: tuple[str, ...] = CaptionFont.__args__
+HexColour = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
+
+
+class CaptionStyle(BaseModel):
+    """How burned-in captions (and the optional hook title) look.
+
+    Sizes are relative to the frame, so one style fits every output size (540x960 preview,
+    1080x1920 final, other aspects) and a browser overlay can draw the same thing with CSS:
+    font size = size_pct % of the frame's shorter side (CSS `cqmin`), outline and shadow as a %
+    of the font size (CSS `em / 100`), the caption block's bottom edge `bottom_pct` % of the frame
+    height above the bottom, centred, each line at most `words_per_line` words (0: as many as
+    fit) and each cue at most `lines_per_cue` lines. Colours are #RRGGBB.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    font: CaptionFont = "DejaVu Sans"
+    bold: bool = False
+    size_pct: float = Field(5.5, ge=2, le=15)
+    text_colour: HexColour = "#FFFFFF"
+    karaoke: bool = False  # the word being spoken is drawn in highlight_colour
+    highlight_colour: HexColour = "#FFE500"
+    outline_pct: float = Field(7, ge=0, le=30)  # 0 = no outline
+    outline_colour: HexColour = "#000000"
+    shadow_pct: float = Field(3.5, ge=0, le=30)  # offset down-right; 0 = no shadow
+    shadow_colour: HexColour = "#000000"  # drawn at 50 % opacity
+    box: bool = False  # a filled box behind each line
+    box_colour: HexColour = "#000000"
+    box_opacity: float = Field(0.6, ge=0, le=1)
+    bottom_pct: float = Field(16, ge=0, le=85)
+    uppercase: bool = False
+    words_per_line: int = Field(0, ge=0, le=12)
+    lines_per_cue: int = Field(2, ge=1, le=3)
+    hook_title: bool = False  # the clip's hook as a title at the top for the first hook_s seconds
+    hook_s: float = Field(3.0, ge=0.5, le=10)
+
+
+# The looks the three subtitle_style names always had; a CaptionStyle replaces them.
+BUILTIN_CAPTION_STYLES: dict[str, CaptionStyle] = {
+    "clean": CaptionStyle(),
+    "bold": CaptionStyle(bold=True, size_pct=7.5, text_colour="#FFFF00", outline_pct=10, shadow_pct=5),
+    "karaoke": CaptionStyle(bold=True, size_pct=6, karaoke=True, outline_pct=8, shadow_pct=4),
+}
 
 
 class PipelineOptions(BaseModel):
@@ -40,12 +91,25 @@ class PipelineOptions(BaseModel):
     quality_threshold: float = 7.5
     aspect: Aspect = "9:16"
     strategy: Strategy = "keep_in_frame"
-    subtitle_style: SubtitleStyle = "clean"
+    subtitle_style: SubtitleStyle = "clean"  # "none": no captions; a name: that built-in look
+    caption_style: CaptionStyle | None = None  # the full look, replacing the built-in one
     face_sample_every: int = 3
     max_upload_bytes: int = 10 * 1024**3
     max_duration_s: float = 10 * 3600
     allow_private_urls: bool = False
     render_max_bytes: int = 0  # 0 = no limit
+    # Finals: loudness normalised (measured once per clip, applied in the same encode).
+    loudness_lufs: float | None = -14.0  # integrated loudness target; None = leave the levels
+    true_peak_db: float = -1.0
+    # Silence trimming: pauses between words longer than this are cut (subtitles and crop follow).
+    trim_silence: bool = False
+    trim_pause_s: float = Field(0.6, ge=0.2)
+
+    def captions(self) -> CaptionStyle | None:
+        """The caption look to burn in, or None when captions are off."""
+        if self.subtitle_style == "none":
+            return None
+        return self.caption_style or BUILTIN_CAPTION_STYLES[self.subtitle_style]
 
 
 class MediaInfo(BaseModel):

@@ -1,4 +1,4 @@
-"""Subtitles for one clip from word timestamps: ASS (burned in, three style presets), SRT and VTT.
+"""Subtitles for one clip from word timestamps: ASS (burned in, drawn as a CaptionStyle), SRT and VTT.
 
 Words are grouped into cues of at most two lines of at most 42 characters (fewer when the style's
 font would not fit the frame width); cue times are clip-relative seconds. Text is user-editable,
@@ -8,7 +8,7 @@ so ASS override characters are escaped and always render literally.
 from dataclasses import dataclass
 from pathlib import Path
 
-from .schemas import Word
+from .schemas import BUILTIN_CAPTION_STYLES, CaptionStyle, Word
 
 MAX_LINE_CHARS = 42
 MAX_LINES = 2
@@ -19,22 +19,25 @@ SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", "؟")
 WORD_JOINER = "\u2060"
 
 
-@dataclass(frozen=True)
-class StylePreset:
-    font_scale: float  # font size as a fraction of min(frame width, height)
-    bold: bool
-    primary: str  # ASS colour &HAABBGGRR
-    outline: str
-    outline_scale: float  # outline width as a fraction of the font size
-    highlight: str = ""  # karaoke: colour of the word being spoken
-    char_width_em: float = 0.6  # average character width of DejaVu Sans, for line lengths
-
-
-PRESETS = {
-    "clean": StylePreset(0.055, False, "&H00FFFFFF", "&H00000000", 0.07),
-    "bold": StylePreset(0.075, True, "&H0000FFFF", "&H00000000", 0.1, char_width_em=0.68),
-    "karaoke": StylePreset(0.06, True, "&H00FFFFFF", "&H00000000", 0.08, highlight="&H0000E5FF", char_width_em=0.68),
+# Average character width of each font in em (bold, upper-case text is wider), for line lengths.
+CHAR_WIDTH_EM = {
+    "DejaVu Sans": 0.6,
+    "Roboto": 0.55,
+    "Open Sans": 0.57,
+    "Inter": 0.58,
+    "League Spartan": 0.6,
+    "Bebas Neue": 0.42,  # condensed capitals
 }
+BOLD_WIDTH = 1.13
+UPPERCASE_WIDTH = 1.15
+HOOK_SCALE = 1.2  # the hook title's font size relative to the captions'
+HOOK_TOP_PCT = 9  # its top edge, % of the frame height below the top
+PRESETS = BUILTIN_CAPTION_STYLES  # the subtitle_style names
+
+
+def resolve_style(style: "CaptionStyle | str") -> CaptionStyle:
+    """A CaptionStyle from a style or a built-in style name ("clean", "bold", "karaoke")."""
+    return style if isinstance(style, CaptionStyle) else BUILTIN_CAPTION_STYLES[style]
 
 
 @dataclass(frozen=True)
@@ -74,15 +77,30 @@ def clip_words(words: list[Word], start_s: float, end_s: float) -> list[CueWord]
     return selected
 
 
-def line_chars(style: str, width: int, height: int) -> int:
+def font_px(style: CaptionStyle, width: int, height: int) -> float:
+    return style.size_pct / 100 * min(width, height)
+
+
+def line_chars(style: "CaptionStyle | str", width: int, height: int) -> int:
     """How many characters fit on one line for `style` in a width x height frame (at most 42)."""
-    preset = PRESETS[style]
-    font_px = preset.font_scale * min(width, height)
-    return max(8, min(MAX_LINE_CHARS, int(0.9 * width / (preset.char_width_em * font_px))))
+    style = resolve_style(style)
+    char_em = (
+        CHAR_WIDTH_EM[style.font] * (BOLD_WIDTH if style.bold else 1) * (UPPERCASE_WIDTH if style.uppercase else 1)
+    )
+    return max(8, min(MAX_LINE_CHARS, int(0.9 * width / (char_em * font_px(style, width, height)))))
 
 
-def group_cues(words: list[CueWord], max_chars: int = MAX_LINE_CHARS, max_lines: int = MAX_LINES) -> list[Cue]:
-    """Cues of at most `max_lines` lines of at most `max_chars` characters.
+def style_cues(words: list[CueWord], style: "CaptionStyle | str", width: int, height: int) -> list["Cue"]:
+    """Cues laid out for `style` in a width x height frame (line length, words per line, lines)."""
+    style = resolve_style(style)
+    return group_cues(words, line_chars(style, width, height), style.lines_per_cue, style.words_per_line)
+
+
+def group_cues(
+    words: list[CueWord], max_chars: int = MAX_LINE_CHARS, max_lines: int = MAX_LINES, max_words: int = 0
+) -> list[Cue]:
+    """Cues of at most `max_lines` lines of at most `max_chars` characters (and at most
+    `max_words` words, when not 0).
 
     A cue ends at a sentence end, a pause of MAX_GAP_S or after MAX_CUE_S. A word longer than a
     line is cut into line-long pieces.
@@ -108,7 +126,8 @@ def group_cues(words: list[CueWord], max_chars: int = MAX_LINE_CHARS, max_lines:
         )
         if not new_cue:
             line = lines[-1]
-            if len(" ".join(w.text for w in line + [word])) <= max_chars:
+            fits_words = not max_words or len(line) < max_words
+            if fits_words and len(" ".join(w.text for w in line + [word])) <= max_chars:
                 line.append(word)
             elif len(lines) < max_lines:
                 lines.append([word])
@@ -152,13 +171,47 @@ def _srt_time(seconds: float, separator: str = ",") -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
 
 
-def ass_document(cues: list[Cue], style: str, width: int, height: int) -> str:
-    """A complete ASS script for a width x height video (PlayRes = frame size)."""
-    preset = PRESETS[style]
-    font_px = round(preset.font_scale * min(width, height))
-    outline_px = max(1.0, round(preset.outline_scale * font_px, 1))
-    margin_v = round(height * (0.16 if height > width else 0.07))
+def ass_colour(hex_colour: str, opacity: float = 1.0) -> str:
+    """'#RRGGBB' (+ opacity 0..1) as an ASS colour &HAABBGGRR (AA 00 = opaque)."""
+    r, g, b = hex_colour[1:3], hex_colour[3:5], hex_colour[5:7]
+    alpha = round((1 - opacity) * 255)
+    return f"&H{alpha:02X}{b}{g}{r}".upper()
+
+
+def ass_document(cues: list[Cue], style: "CaptionStyle | str", width: int, height: int, *, hook_text: str = "") -> str:
+    """A complete ASS script for a width x height video (PlayRes = frame size).
+
+    `hook_text` is shown as a title at the top for the style's first hook_s seconds when the
+    style has hook_title on.
+    """
+    style = resolve_style(style)
+    size_px = font_px(style, width, height)
+    font_size = round(size_px)
+    outline_px = round(style.outline_pct / 100 * size_px, 1)
+    shadow_px = round(style.shadow_pct / 100 * size_px, 1)
+    margin_v = round(height * style.bottom_pct / 100)
     margin_h = round(width * 0.05)
+    bold = -1 if style.bold else 0
+    primary = ass_colour(style.text_colour)
+    shadow = ass_colour(style.shadow_colour, 0.5)
+    # libass BorderStyle 4 draws a box (in BackColour, padded by the outline width) behind
+    # each line and keeps the outline; 1 is outline + shadow only.
+    if style.box:
+        border_style, back = 4, ass_colour(style.box_colour, style.box_opacity)
+        box_pad_px = max(outline_px, round(0.15 * size_px, 1))
+    else:
+        border_style, back, box_pad_px = 1, shadow, outline_px
+    caption_style = (
+        f"Style: Caption,{style.font},{font_size},{primary},{primary},{ass_colour(style.outline_colour)},{back},"
+        f"{bold},0,0,0,100,100,0,0,{border_style},{box_pad_px if style.box else outline_px},{shadow_px},2,"
+        f"{margin_h},{margin_h},{margin_v},1"
+    )
+    hook_px = round(size_px * HOOK_SCALE)
+    hook_style = (
+        f"Style: Hook,{style.font},{hook_px},{primary},{primary},{ass_colour(style.outline_colour)},"
+        f"{ass_colour(style.box_colour, max(style.box_opacity, 0.6))},-1,0,0,0,100,100,0,0,4,"
+        f"{round(0.2 * hook_px, 1)},0,8,{margin_h},{margin_h},{round(height * HOOK_TOP_PCT / 100)},1"
+    )
     header = f"""[Script Info]
 ScriptType: v4.00+
 PlayResX: {width}
@@ -168,15 +221,24 @@ ScaledBorderAndShadow: yes
 
 [V4+ Styles]
 Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
-Style: Caption,DejaVu Sans,{font_px},{preset.primary},{preset.primary},{preset.outline},&H80000000,{-1 if preset.bold else 0},0,0,0,100,100,0,0,1,{outline_px},{round(outline_px / 2, 1)},2,{margin_h},{margin_h},{margin_v},1
+{caption_style}
+{hook_style}
 
 [Events]
 Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
 """
+
+    def shown(text: str) -> str:
+        return ass_escape(text.upper() if style.uppercase else text)
+
     events = []
+    hook_text = " ".join(hook_text.split())
+    if style.hook_title and hook_text:
+        events.append(f"Dialogue: 1,{_ass_time(0)},{_ass_time(style.hook_s)},Hook,,0,0,0,,{shown(hook_text)}")
+    highlight = ass_colour(style.highlight_colour)
     for cue in cues:
-        if not preset.highlight:
-            text = "\\N".join(ass_escape(" ".join(w.text for w in line)) for line in cue.lines)
+        if not style.karaoke:
+            text = "\\N".join(shown(" ".join(w.text for w in line)) for line in cue.lines)
             events.append(f"Dialogue: 0,{_ass_time(cue.start_s)},{_ass_time(cue.end_s)},Caption,,0,0,0,,{text}")
             continue
         words = cue.words
@@ -186,10 +248,7 @@ Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
             if end_s <= start_s:
                 continue
             text = "\\N".join(
-                " ".join(
-                    f"{{\\c{preset.highlight}}}{ass_escape(w.text)}{{\\r}}" if w is spoken else ass_escape(w.text)
-                    for w in line
-                )
+                " ".join(f"{{\\c{highlight}}}{shown(w.text)}{{\\r}}" if w is spoken else shown(w.text) for w in line)
                 for line in cue.lines
             )
             events.append(f"Dialogue: 0,{_ass_time(start_s)},{_ass_time(end_s)},Caption,,0,0,0,,{text}")

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 FOR_TESTS=0; [ "${1:-}" = "--test" ] && FOR_TESTS=1
 
 APT_PACKAGES=(ffmpeg espeak-ng sox fonts-dejavu-core)
+# Caption fonts (pipeline/schemas.py CaptionFont): open fonts libass finds through fontconfig.
+APT_PACKAGES+=(fonts-roboto-unhinted fonts-open-sans fonts-inter fonts-league-spartan fonts-bebas-neue)
 [ $FOR_TESTS = 1 ] && APT_PACKAGES+=(chromium postgresql)
 UV_VERSION=0.13.8
 CLIPSAI_VERSION=0.2.1   # test-only, installed --no-deps for the parity test
