@@ -35,14 +35,20 @@ REASONS = {
 }
 
 
-def stretches(turns, shot_start: float, shot_end: float) -> list[tuple[float, float, int]]:
-    """(start, end, face) runs of one person speaking; interjections folded into the run around them."""
+def runs_of(turns) -> list[list]:
+    """[start, end, face] runs of consecutive turns of one face."""
     runs: list[list] = []
     for turn in sorted((t for t in turns if t.face >= 0), key=lambda t: t.start):
         if runs and runs[-1][2] == turn.face:
             runs[-1][1] = turn.end
         else:
             runs.append([turn.start, turn.end, turn.face])
+    return runs
+
+
+def stretches(turns, shot_start: float, shot_end: float) -> list[tuple[float, float, int]]:
+    """(start, end, face) runs of one person speaking; interjections folded into the run around them."""
+    runs = runs_of(turns)
     changed = True
     while changed and len(runs) > 1:
         changed = False
@@ -65,22 +71,25 @@ def choose(shot, turns, crop_width: int, aspect: str) -> tuple[str, str]:
     faces = shot.tracks
     if not faces:
         return "fit", "fit_none"
-    if len(faces) >= 3:
+    if len(faces) >= 3 or shot.faces_per_frame >= 3:  # people walking by leave short tracks
         return "fit", "fit_wide"
     if max(f.box.width for f in faces) > CLOSE_UP_RATIO * crop_width:
         return "fit", "fit_close"
     if len(faces) == 1:
         return "single", "single"
     own = [t for t in turns if shot.start <= t.start < shot.end and t.face >= 0]
-    runs = stretches(own, shot.start, shot.end)
-    if len(runs) <= 1:
-        return ("speaker", "speaker") if runs else ("single", "quiet")
+    if not own:
+        return "single", "quiet"
     speech_s = sum(t.end - t.start for t in own)
     overlap_s = sum(t.end - t.start for t in own if t.overlap)
-    if aspect != "16:9" and speech_s and overlap_s / speech_s >= OVERLAP_SHARE:
+    if aspect != "16:9" and overlap_s / speech_s >= OVERLAP_SHARE:
         return "split", "overlap"
-    short = sum(1 for a, b, _ in runs if b - a < HOLD_S)
-    if aspect != "16:9" and short / len(runs) >= SPLIT_SHORT_SHARE:
+    # Quick exchanges, not interjections: both people have turns shorter than the hold. A
+    # listener's "yeah"s are short too, but the speaker's runs around them are long.
+    runs = runs_of(own)
+    short = [run for run in runs if run[1] - run[0] < HOLD_S]
+    quick = len({run[2] for run in short}) == 2 and len(short) / len(runs) >= SPLIT_SHORT_SHARE
+    if aspect != "16:9" and len(runs) >= 3 and quick:
         return "split", "split"
     return "speaker", "speaker"
 
@@ -152,7 +161,14 @@ def plan(path: CropPath, shots, turns, *, aspect: str, margin: float, choice: st
         if key == "override":
             reason = f"{REASONS['override']}: {layout}"
         analysis.layouts.append(
-            ShotLayout(start=shot.start, end=shot.end, layout=layout, reason=reason, segments=segments)
+            ShotLayout(
+                start=shot.start,
+                end=shot.end,
+                layout=layout,
+                reason=reason,
+                segments=segments,
+                faces_per_frame=shot.faces_per_frame,
+            )
         )
     planned.xs = [int(round(x)) for x in xs]
     planned.ys = [int(round(y)) for y in ys]

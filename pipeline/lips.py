@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import assets
+from .reframe import _native_stderr_muted
 
 LIP_FPS = 6.0  # mouth movements of speech (3-6 syllables a second) show at 6 fps
 LIP_WIDTH = 960  # px; enough for faces >= ~10 % of the frame width
@@ -38,8 +39,6 @@ def open_landmarker():
     """The Face Landmarker (IMAGE mode, one face per crop, blendshapes on); raises if it cannot load."""
     os.environ.setdefault("GLOG_minloglevel", "2")
     from mediapipe.tasks.python import BaseOptions, vision
-
-    from .reframe import _native_stderr_muted
 
     path = assets.landmarker_model_path()
     if not path.exists():
@@ -105,7 +104,12 @@ def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, t
                 if crop is None:
                     continue
                 crop = cv2.resize(crop, (CROP_PX, CROP_PX), interpolation=cv2.INTER_LINEAR)
-                result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=crop))
+                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=crop)
+                if index == 1:  # the first call logs a memory-alignment notice to fd 2
+                    with _native_stderr_muted():
+                        result = landmarker.detect(image)
+                else:
+                    result = landmarker.detect(image)
                 out = series[track_id]
                 out.times.append(t)
                 if not result.face_landmarks:
@@ -116,7 +120,8 @@ def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, t
                 jaw = next((c.score for c in result.face_blendshapes[0] if c.category_name == "jawOpen"), np.nan)
                 out.jaw.append(float(jaw))
     finally:
-        landmarker.close()
+        with _native_stderr_muted():
+            landmarker.close()
         proc.stdout.close()
         proc.kill()
         proc.wait()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import reframe, subtitles
+from . import layouts, reframe, speakers, subtitles
 from .errors import Cancelled, InputError
 from .progress import Progress, no_progress, scaled
 from .schemas import CaptionStyle, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
@@ -101,13 +101,19 @@ def render_clip(
     ass_path = out_path.with_name(f".{stem}.render.ass")
     commands_path = out_path.with_name(f".{stem}.render.cmd")
     try:
-        commands_path.write_text(_crop_commands(crop, duration_s, video.fps), encoding="utf-8")
+        commands = _crop_commands(crop, duration_s, video.fps)
         vf = [
             f"sendcmd=f={_filter_value(commands_path)}",
             f"crop@reframe=w={crop.width}:h={crop.height}:x={crop.xs[0]}:y={crop.ys[0]}",
             f"scale={width}:{height}:flags=bicubic",
             "setsar=1",
         ]
+        graph = ""
+        if layouts.needs_graph(crop):  # split or fit shots: pipeline/layouts.py draws the picture
+            graph, extra = layouts.filter_graph(crop, width, height, vf[0], ",".join(vf[1:]))
+            commands += extra + "\n"
+            vf = ["[lay]null"]
+        commands_path.write_text(commands, encoding="utf-8")
         if cues or has_hook:
             document = subtitles.ass_document(cues, style, width, height, hook_text=hook_text)
             ass_path.write_text(document, encoding="utf-8")
@@ -116,7 +122,7 @@ def render_clip(
         cmd = [
             "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
             "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", "-i", f"file:{media_path}",
-            "-filter_complex", f"[0:v:0]{','.join(vf)},format=yuv420p[v]",
+            "-filter_complex", f"{graph};{','.join(vf)},format=yuv420p[v]" if graph else f"[0:v:0]{','.join(vf)},format=yuv420p[v]",
             "-map", "[v]", "-map", "0:a:0?",
             "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-movflags", "+faststart",
@@ -269,12 +275,16 @@ def render_workdir_clip(
     end_s: float | None = None,
     words: list[Word] | None = None,
     hook_text: str = "",
+    layout: str = "auto",
+    follow_face: int | None = None,
 ) -> RenderResult:
     """Render clip `clip_id` of a work directory (after ingest, transcribe and clips).
 
     For the final render on approval: pass `preview=False`, and `start_s`/`end_s`/`words` when a
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
-    File names in the result are relative to `workdir`.
+    `layout` ("auto" or a layout name) and `follow_face` (a FaceTrack id) are the reviewer's
+    framing override, re-planned from the stored analysis. File names in the result are relative
+    to `workdir`.
     """
     from .stages import get_stage, write_model
 
@@ -309,8 +319,13 @@ def render_workdir_clip(
             media_path, start_s, end_s, aspect=options.aspect, strategy=options.strategy,
             sample_every=options.face_sample_every, progress=scaled(progress, 0.0, 0.3),
         )  # fmt: skip
+        speakers.write_thumbnails(media_path, start_s, crop, workdir, cache_path.with_name(f"clip_{clip_id}_face"))
         if not crop.warning.startswith(("Face detection failed", "Face analysis failed")):
             write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))  # failures get retried
+    chosen = (crop.speakers.choice, crop.speakers.follow_face) if crop.speakers else ("auto", None)
+    if chosen != (layout, follow_face):  # kept in the crop file too, for the browser preview
+        crop = speakers.replan(crop, aspect=options.aspect, choice=layout, follow=follow_face)
+        write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))
     return render_clip(
         media_path,
         start_s,

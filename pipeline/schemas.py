@@ -230,6 +230,7 @@ class ShotLayout(BaseModel):
     end: float
     layout: Layout
     reason: str  # e.g. "2 speakers, cuts on turns", "wide shot: fit"
+    faces_per_frame: int = 0  # faces in a busy frame of the shot (90th percentile): 3+ is a wide shot
     segments: list[LayoutSegment] = Field(default_factory=list)
 
 

@@ -18,7 +18,7 @@ from . import assets
 SAMPLE_RATE = 16000
 MIN_TURN_S = 0.6  # shorter turns are laughs and "yeah"s: too short to embed, never a speaker cut
 MIN_SILENCE_MS = 100  # a pause this long ends a turn
-MAX_PIECE_S = 2.0  # longer speech is cut into equal pieces: speakers change without pausing
+MAX_PIECE_S = 2.0  # longer speech is cut into equal pieces: one voice each, nearly always
 # resemblyzer's hyperparameters: 25 ms / 10 ms power mel frames, 40 bands, 160-frame partials
 N_FFT, HOP, N_MELS, PARTIAL_FRAMES, PARTIAL_RATE = 400, 160, 40, 160, 1.3
 TARGET_DBFS = -30.0
