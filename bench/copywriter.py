@@ -59,10 +59,11 @@ def main() -> None:
             return GeminiProtocol.answer(
                 request,
                 classification(
-                    request.clip_ids, {i: ("viral", "educational", "storytelling")[i % 3] for i in request.clip_ids}
+                    request.clip_indexes,
+                    {i: ("viral", "educational", "storytelling")[i % 3] for i in request.clip_indexes},
                 ),
             )
-        return GeminiProtocol.answer(request, {"copies": [good_copy(i) for i in request.clip_ids]})
+        return GeminiProtocol.answer(request, {"copies": [good_copy(i) for i in request.clip_indexes]})
 
     with FakeServer(reply) as server:
         llm_options = GeminiProtocol.options(server.url, mandatory_hashtags=["#AICDMX"])

@@ -38,7 +38,7 @@ def make_source(path: Path, seconds: float) -> None:
 
 
 def phase(name: str, source: Path, seconds: float, out_dir: Path) -> dict:
-    from pipeline.reframe import crop_path
+    from pipeline.face_analysis import crop_path
     from pipeline.render import render_clip
     from pipeline.schemas import CropPath, Word
     from pipeline.stages import write_model

@@ -5,6 +5,9 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
+
+from pipeline.config import Settings as PipelineSettings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,7 +29,20 @@ def envlist(name, default=""):
 
 
 DATA_DIR = Path(os.getenv("CLIPER_DATA_DIR", BASE_DIR / "var"))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The database, the secret key and the media are nobody else's business on this machine.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def create_private_file(path: Path, content: str = "") -> bool:
+    """Create path readable by its owner only, atomically (never briefly world-readable);
+    False if it already exists."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(content)
+    return True
 
 
 def _secret_key():
@@ -34,9 +50,7 @@ def _secret_key():
     if os.getenv("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
     key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+    create_private_file(key_file, secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
@@ -68,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -94,10 +109,13 @@ if os.getenv("DATABASE_URL"):
 else:
     # WAL + IMMEDIATE transactions + a busy timeout: the web process and the worker write
     # to the same file without "database is locked" errors or lost updates.
+    SQLITE_PATH = Path(os.getenv("CLIPER_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")))
+    if SQLITE_PATH.parent.is_dir():
+        create_private_file(SQLITE_PATH)  # SQLite keeps these permissions, and gives them to -wal/-shm
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.getenv("CLIPER_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")),
+            "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 "timeout": 30,
                 "transaction_mode": "IMMEDIATE",
@@ -114,6 +132,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Failed logins allowed per account (four times as many per client address) before a lockout.
+LOGIN_FAILURE_LIMIT = envint("CLIPER_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_S = envint("CLIPER_LOGIN_LOCKOUT_S", 15 * 60)
+# Shared by every web process (the login throttle counts there): Redis when there is one.
+if os.getenv("REDIS_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": DATA_DIR / "cache"}
+    }
 LOGIN_REDIRECT_URL = "video_list"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -133,10 +163,11 @@ STORAGES = {
 # Media is never served publicly: clips.views.media checks the user first.
 MEDIA_ROOT = Path(os.getenv("CLIPER_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"
-# Uploads stream to disk past 2.5 MB, never held whole in memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Uploads stream to a temporary file on the media file system and stop at the size limit
+# (clips.uploads); only the new-video form accepts a file at all.
+FILE_UPLOAD_HANDLERS = ["clips.uploads.LimitedUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10_485_760
-FILE_UPLOAD_TEMP_DIR = os.getenv("CLIPER_UPLOAD_TMP") or None
+FILE_UPLOAD_TEMP_DIR = os.getenv("CLIPER_UPLOAD_TMP") or None  # default: MEDIA_ROOT/tmp-uploads
 
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES")
@@ -144,6 +175,21 @@ SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT")
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY") else None
 X_FRAME_OPTIONS = "DENY"
+# Scripts only from our own static files: no inline handlers, no eval, nothing from elsewhere.
+# Style attributes stay allowed (progress bars set a width); <style> elements do not.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "media-src": [CSP.SELF, "blob:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- the queue -------------------------------------------------------------------------
 # One task is one pipeline stage of one video. A 1-hour video's slowest stage stays well
@@ -162,33 +208,18 @@ Q_CLUSTER = {
     "poll": envfloat("CLIPER_QUEUE_POLL", 0.5),
     "label": "Task queue",
 }
+# A running task renews its lease every LEASE_S / 3; work whose lease ran out is requeued by any
+# worker (clips/leases.py): how long a dead worker's task waits before another one takes it.
+LEASE_S = envfloat("CLIPER_LEASE_S", 60)
 if os.getenv("REDIS_URL"):
     Q_CLUSTER["redis"] = os.environ["REDIS_URL"]
 else:
     Q_CLUSTER["orm"] = "default"
 
 # --- the pipeline ----------------------------------------------------------------------
-CLIPER_MODELS_DIR = os.getenv("CLIPER_MODELS_DIR", str(BASE_DIR / "models"))
-CLIPER = {
-    "WHISPER_MODEL": os.getenv("CLIPER_WHISPER_MODEL", "base"),
-    "ALIGN_MODEL_DIR": os.getenv("CLIPER_ALIGN_MODEL_DIR", ""),
-    "EMBEDDING_MODEL": os.getenv("CLIPER_EMBEDDING_MODEL", ""),
-    "MAX_UPLOAD_BYTES": envint("CLIPER_MAX_UPLOAD_BYTES", 10 * 1024**3),
-    "MAX_DURATION_S": envfloat("CLIPER_MAX_DURATION_S", 10 * 3600),
-    "ALLOW_PRIVATE_URLS": envbool("CLIPER_ALLOW_PRIVATE_URLS"),
-    "COPY_PROVIDER": os.getenv("CLIPER_COPY_PROVIDER", ""),  # "" = gemini when a key is set, else local
-    "GEMINI_API_KEY": os.getenv("GEMINI_API_KEY", ""),
-    "GEMINI_MODEL": os.getenv("CLIPER_GEMINI_MODEL", "gemini-2.5-flash"),
-    "GEMINI_BASE_URL": os.getenv("CLIPER_GEMINI_BASE_URL", ""),
-    "OPENAI_BASE_URL": os.getenv("CLIPER_OPENAI_BASE_URL", ""),
-    "OPENAI_API_KEY": os.getenv("CLIPER_OPENAI_API_KEY", ""),
-    "OPENAI_MODEL": os.getenv("CLIPER_OPENAI_MODEL", ""),
-    "MANDATORY_HASHTAGS": envlist("CLIPER_MANDATORY_HASHTAGS", ""),
-    "PLATFORM": os.getenv("CLIPER_PLATFORM", "tiktok"),
-    "QUALITY_THRESHOLD": envfloat("CLIPER_QUALITY_THRESHOLD", 7.5),
-    "FACE_SAMPLE_EVERY": envint("CLIPER_FACE_SAMPLE_EVERY", 3),
-    "RENDER_MAX_BYTES": envint("CLIPER_RENDER_MAX_BYTES", 0),  # 0 = no limit beyond the disk
-}
+# Parsed once by pipeline.config (CLIPER_* variables, GEMINI_API_KEY); add new pipeline settings
+# there. Keys here are the field names in upper case (CLIPER["WHISPER_MODEL"], ...).
+CLIPER = {name.upper(): value for name, value in PipelineSettings().model_dump().items()}
 
 LOGGING = {
     "version": 1,

@@ -1,34 +1,29 @@
 """Forms: the new-video options, caption edits, clip bounds and the clip filters."""
 
+import os
+
 from django import forms
 from django.conf import settings
+from django.core.validators import FileExtensionValidator
 
 from pipeline.errors import InputError
 from pipeline.fetch import check_url
 
 from .models import Clip, Copy, Video
 from .review import parse_hashtags
-
-LANGUAGES = [
-    ("", "Detect automatically"),
-    ("en", "English"),
-    ("es", "Spanish"),
-    ("fr", "French"),
-    ("de", "German"),
-    ("pt", "Portuguese"),
-    ("it", "Italian"),
-    ("nl", "Dutch"),
-]
-PROVIDERS = [
-    ("", "Site default"),
-    ("local", "Local draft (offline)"),
-    ("gemini", "Gemini"),
-    ("openai", "OpenAI-compatible server"),
-]
+from .uploads import VIDEO_EXTENSIONS, stored_name
 
 
 class VideoForm(forms.ModelForm):
-    upload = forms.FileField(required=False, label="Video file")
+    upload = forms.FileField(
+        required=False,
+        label="Video file",
+        validators=[
+            FileExtensionValidator(
+                VIDEO_EXTENSIONS, message="“%(extension)s” is not a video file type. Allowed: %(allowed_extensions)s."
+            )
+        ],
+    )
     url = forms.URLField(required=False, label="…or a video URL", assume_scheme="https")
 
     class Meta:
@@ -50,28 +45,41 @@ class VideoForm(forms.ModelForm):
             "aspect": "Aspect ratio",
             "copy_provider": "Copy writer",
         }
-        widgets = {"language": forms.Select(choices=LANGUAGES), "copy_provider": forms.Select(choices=PROVIDERS)}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, upload_refused: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.upload_refused = upload_refused  # set by clips.uploads when it stopped the request
         self.fields["title"].widget.attrs["placeholder"] = "Optional: taken from the file or page"
         for name in ("min_clip_s", "max_clip_s"):
             self.fields[name].required = False
 
     def clean(self):
         data = super().clean()
+        if self.upload_refused:
+            raise forms.ValidationError(self.upload_refused)
         upload, url = data.get("upload"), data.get("url")
+        if self.has_error("upload"):
+            return data
         if bool(upload) == bool(url):
             raise forms.ValidationError("Choose a video file or give a URL (one of the two).")
         if url:
             try:  # refuse private addresses and other schemes before anything is queued
-                check_url(url, allow_private=settings.CLIPER["ALLOW_PRIVATE_URLS"])
+                check_url(
+                    url,
+                    allow_private=settings.CLIPER["ALLOW_PRIVATE_URLS"],
+                    blocked_networks=settings.CLIPER["BLOCKED_NETWORKS"],
+                )
             except InputError as exc:
                 self.add_error("url", str(exc))
         if upload and upload.size > settings.CLIPER["MAX_UPLOAD_BYTES"]:
             limit_gb = settings.CLIPER["MAX_UPLOAD_BYTES"] / 1024**3
             self.add_error("upload", f"The file is larger than the {limit_gb:.1f} GB limit.")
-        if data.get("clip_preset") == Video.ClipPreset.CUSTOM:
+        if upload and not self.has_error("upload"):
+            # The uploader's name becomes the title, never a name on our disk.
+            if not data.get("title"):
+                data["title"] = os.path.splitext(os.path.basename(upload.name))[0][:300]
+            upload.name = stored_name(upload.name)
+        if data.get("clip_preset") == Video.CUSTOM_PRESET:
             low, high = data.get("min_clip_s"), data.get("max_clip_s")
             if not low or not high or low < 5 or high <= low:
                 self.add_error("max_clip_s", "Give a minimum of at least 5 s and a larger maximum.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import media, views
 
 urlpatterns = [
     path("", views.video_list, name="video_list"),
@@ -24,6 +24,6 @@ urlpatterns = [
     path("clips/<int:clip_id>/final/status", views.clip_final_status, name="clip_final_status"),
     path("clips/<int:clip_id>/download", views.clip_download, name="clip_download"),
     path("dashboard/", views.dashboard, name="dashboard"),
-    path("media/<path:relpath>", views.media, name="media"),
+    path("media/<path:relpath>", media.media, name="media"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,7 +1,5 @@
 """Pages and htmx partials. Thin: permissions and forms here, rules in services/review/selectors."""
 
-import mimetypes
-import re
 import time
 from pathlib import Path
 
@@ -10,13 +8,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from . import review, selectors, services
+from . import export, review, sample, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
+from .media import media_path
 from .models import Clip, Copy, StageRun, Video
 from .roles import can_approve, can_download, can_edit, is_admin
 
@@ -67,7 +66,7 @@ _ACTIVE = (Video.Status.NEW, Video.Status.PROCESSING)
 @require_POST
 @permission_required("clips.add_video", raise_exception=True)
 def video_new(request):
-    form = VideoForm(request.POST, request.FILES)
+    form = VideoForm(request.POST, request.FILES, upload_refused=getattr(request, "upload_refused", ""))
     if not form.is_valid():
         # htmx does not swap 4xx answers by default: the form comes back as 200 with its errors.
         template = "clips/video_list.html#new_video" if request.htmx else "clips/video_list.html"
@@ -90,7 +89,7 @@ def video_new(request):
 @require_POST
 @permission_required("clips.add_video", raise_exception=True)
 def sample_new(request):
-    video = review.sample_video_create(owner=request.user)
+    video = sample.sample_video_create(owner=request.user)
     messages.success(request, "The sample talk is being made (about a minute), then it is processed like any video.")
     return redirect(video)
 
@@ -190,9 +189,7 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
         "clip": clip,
         "copy": copy,
         "history": selectors.copy_history(copy),
-        "char_limit": review.char_limit(),
-        "mandatory": review.mandatory_hashtags(),
-        "platform": settings.CLIPER["PLATFORM"],
+        "caption_rules": review.browser_caption_rules(),
         **extra,
     }
 
@@ -210,8 +207,7 @@ def clip_list(request, video_id):
         "filters": filters if request.GET else ClipFilterForm(),
         "total": video.clips.count(),
         "approved": video.clips.filter(status=Clip.Status.APPROVED).count(),
-        "char_limit": review.char_limit(),
-        "mandatory": review.mandatory_hashtags(),
+        "caption_rules": review.browser_caption_rules(),
     }
     if request.htmx and request.htmx.target == "clip-grid":
         return render(request, "clips/clip_list.html#grid", context)
@@ -377,7 +373,7 @@ def clip_download(request, clip_id):
     _require(can_download(request.user))
     if clip.final_state != Clip.FinalState.DONE or not clip.final:
         raise Http404("The final render is not ready")
-    path = _media_path(clip.final)
+    path = media_path(clip.final)
     return FileResponse(path.open("rb"), as_attachment=True, filename=f"{clip.video}-clip{clip.index + 1}.mp4")
 
 
@@ -388,7 +384,7 @@ def video_download_approved(request, video_id):
     if not video.clips.filter(status=Clip.Status.APPROVED).exists():
         messages.error(request, "No approved clips to download yet.")
         return redirect("clip_list", video.pk)
-    archive, filename = review.approved_zip(video=video)
+    archive, filename = export.approved_zip(video=video)
     return FileResponse(archive, as_attachment=True, filename=filename, content_type="application/zip")
 
 
@@ -399,62 +395,6 @@ def video_download_approved(request, video_id):
 def dashboard(request):
     _require(is_admin(request.user))
     return render(request, "clips/dashboard.html", selectors.dashboard_figures())
-
-
-# --- media -----------------------------------------------------------------------------------
-
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
-
-
-def _media_path(relpath: str) -> Path:
-    root = Path(settings.MEDIA_ROOT).resolve()
-    path = (root / relpath).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise Http404
-    return path
-
-
-def media(request, relpath):
-    """Media files for logged-in users who may view videos; never a public URL. Answers byte
-    ranges so the browser's player can seek (chapters, keyboard) without fetching it all."""
-    if not request.user.has_perm("clips.view_video"):
-        raise Http404
-    path = _media_path(relpath)
-    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if content_type == "text/vtt" or path.suffix == ".vtt":
-        content_type = "text/vtt; charset=utf-8"
-    size = path.stat().st_size
-    match = _RANGE.match(request.headers.get("Range", "").strip())
-    if not match or not any(match.groups()):
-        response = FileResponse(path.open("rb"), content_type=content_type)
-        response["Accept-Ranges"] = "bytes"
-        return response
-    first, last = match.groups()
-    if first:
-        start, end = int(first), min(int(last), size - 1) if last else size - 1
-    else:  # "bytes=-N": the last N bytes
-        start, end = max(size - int(last), 0), size - 1
-    if start >= size or start > end:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
-    response = StreamingHttpResponse(_file_range(path, start, end), status=206, content_type=content_type)
-    response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    response["Content-Length"] = str(end - start + 1)
-    response["Accept-Ranges"] = "bytes"
-    return response
-
-
-def _file_range(path: Path, start: int, end: int, chunk_bytes: int = 256 * 1024):
-    with path.open("rb") as f:
-        f.seek(start)
-        left = end - start + 1
-        while left > 0:
-            data = f.read(min(chunk_bytes, left))
-            if not data:
-                break
-            left -= len(data)
-            yield data
 
 
 @login_not_required

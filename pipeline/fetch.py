@@ -1,6 +1,5 @@
 """Download a video from a URL with yt-dlp (as a library), refusing unsafe links and playlists."""
 
-import ipaddress
 import itertools
 import re
 import shutil
@@ -9,7 +8,10 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from . import netguard
 from .errors import InputError
+from .netguard import AddressPolicy, BlockedAddress, unguarded
+from .probe import format_duration
 from .progress import Progress, no_progress
 
 
@@ -18,10 +20,17 @@ def is_url(source: str) -> bool:
     return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", source))
 
 
-def check_url(url: str, *, allow_private: bool = False) -> None:
-    """Raise InputError unless url is http(s) and its host resolves only to public addresses.
+def address_policy(*, allow_private: bool = False, blocked_networks: list[str] | None = None) -> AddressPolicy:
+    """The networks a URL ingest may not reach: blocked_networks (CIDR strings; None = every
+    non-public range), or none at all with allow_private (tests, a home NAS)."""
+    return AddressPolicy.from_networks([] if allow_private else blocked_networks)
 
-    allow_private lets private, loopback and link-local hosts through (tests, home servers).
+
+def check_url(url: str, *, allow_private: bool = False, blocked_networks: list[str] | None = None) -> None:
+    """Raise InputError unless url is http(s) and its host resolves only to allowed addresses.
+
+    An early, friendly refusal for the form; the rule that counts is enforced again on every
+    connection the download makes (pipeline.netguard).
     """
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in ("http", "https"):
@@ -30,24 +39,33 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
     if not host:
         raise InputError("This link has no host name.")
     try:
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        _ = parts.port
     except ValueError:
         raise InputError("This link has an invalid port number.") from None
-    if allow_private:
+    policy = address_policy(allow_private=allow_private, blocked_networks=blocked_networks)
+    if not policy.blocked:
         return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
+        policy.check(host)
     except (socket.gaierror, UnicodeError):
         raise InputError(f"Could not find the server {host!r}. Check the link.") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.version == 6 and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        if not ip.is_global or ip.is_multicast:
-            raise InputError(
-                f"This link points to a private or local network address ({ip}); "
-                "downloading from there is not allowed on this server."
-            )
+    except BlockedAddress:
+        raise InputError(_private_message(policy.refused[-1])) from None
+
+
+def _private_message(address: str) -> str:
+    return (
+        f"This link points to a private or local network address ({address}); "
+        "downloading from there is not allowed on this server."
+    )
+
+
+# Protocols yt-dlp downloads itself, through connections the guard sees. Anything else
+# (rtmp, rtsp, mms, ...) would be handed to an external program that connects on its own.
+_NATIVE_PROTOCOLS = r"^(https?|m3u8_native|m3u8|http_dash_segments|http_dash_segments_generator)$"
+_P = f"[protocol~='{_NATIVE_PROTOCOLS}']"
+# Clips are rendered at 1080 px at most: a 4K download would only cost time and disk.
+FORMAT = f"bv*[height<=?1080]{_P}+ba{_P}/b[height<=?1080]{_P}/bv*{_P}+ba{_P}/b{_P}"
 
 
 def fetch(
@@ -55,25 +73,32 @@ def fetch(
     dest_dir: Path,
     *,
     allow_private: bool = False,
+    blocked_networks: list[str] | None = None,
     max_bytes: int = 0,
+    max_duration_s: float = 0,
     stem: str = "source",
     progress: Progress = no_progress,
 ) -> tuple[Path, str]:
     """Download one video into dest_dir as `<stem>.<ext>`; return (path, title).
 
-    Playlists are refused (one video per job). max_bytes > 0 caps the download size.
-    progress gets the fraction of bytes downloaded and a message with size, speed and time left.
+    Every connection goes to an allowed address (see address_policy), checked when it is made,
+    redirects and embedded format URLs included. Playlists and live streams are refused; so is
+    a video whose metadata says it is longer than max_duration_s (> 0) or larger than
+    max_bytes (> 0), before anything is downloaded. progress gets the fraction of bytes
+    downloaded and a message with size, speed and time left.
     """
     import yt_dlp
 
-    check_url(url, allow_private=allow_private)
+    check_url(url, allow_private=allow_private, blocked_networks=blocked_networks)
+    policy = address_policy(allow_private=allow_private, blocked_networks=blocked_networks)
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     failure: list[BaseException] = []
 
     def hook(d: dict) -> None:
         try:
-            _report_download(d, progress, max_bytes)
+            with unguarded():  # the callback may write to a database on a private address
+                _report_download(d, progress, max_bytes)
         except BaseException as exc:  # yt-dlp may wrap it: keep the original to raise later
             failure.append(exc)
             raise
@@ -91,23 +116,29 @@ def fetch(
         "cachedir": False,
         "socket_timeout": 30,
         "retries": 3,
-        # Clips are rendered at 1080 px at most: a 4K download would only cost time and disk.
-        "format": "bv*[height<=?1080]+ba/b[height<=?1080]/bv*+ba/b",
+        "format": FORMAT,
         "merge_output_format": "mp4/mkv",
         "overwrites": True,
         "continuedl": False,
         "logger": logger,
+        # yt-dlp downloads itself, on this thread, directly: no proxy from the environment, no
+        # external downloader, no fragment threads (the guard is per thread), and ffmpeg, should
+        # yt-dlp still hand it a URL (HLS it cannot do natively), may open local files only.
+        "proxy": "",
+        "external_downloader": {"default": "native"},
+        "hls_prefer_native": True,
+        "concurrent_fragment_downloads": 1,
+        "external_downloader_args": {"ffmpeg_i": ["-protocol_whitelist", "file,crypto,data"]},
     }
     if max_bytes:
         options["max_filesize"] = max_bytes
     try:
-        with yt_dlp.YoutubeDL(options) as ydl:
-            progress(0.0, "Looking at the link")
+        with netguard.guard(policy), yt_dlp.YoutubeDL(options) as ydl:
+            with unguarded():
+                progress(0.0, "Looking at the link")
             info = ydl.extract_info(url, download=False, process=False)
             _refuse_playlist(info)
-            for later_url in (info.get("webpage_url"), info.get("url")):
-                if later_url and is_url(later_url):
-                    check_url(later_url, allow_private=allow_private)  # redirects must stay public too
+            _refuse_by_metadata(info, max_duration_s)
             info = ydl.process_ie_result(info, download=True)
         if failure:
             raise failure[0]
@@ -120,16 +151,27 @@ def fetch(
         target = dest_dir / f"{stem}{media.suffix.lower()}"
         media.replace(target)
         return target, str(info.get("title") or target.stem)
-    except yt_dlp.utils.DownloadError as exc:
+    except (yt_dlp.utils.YoutubeDLError, OSError) as exc:
         if failure:
             raise failure[0] from None
-        raise InputError(_explain(str(exc))) from None
-    except yt_dlp.utils.YoutubeDLError as exc:
-        if failure:
-            raise failure[0] from None
+        if policy.refused:
+            raise InputError(_private_message(policy.refused[0])) from None
+        if isinstance(exc, OSError) and not isinstance(exc, yt_dlp.utils.YoutubeDLError):
+            raise
         raise InputError(_explain(str(exc))) from None
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _refuse_by_metadata(info: dict, max_duration_s: float) -> None:
+    if info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming"):
+        raise InputError("This link is a live stream. Paste the link of a recorded video.")
+    duration = info.get("duration")
+    if max_duration_s and isinstance(duration, int | float) and duration > max_duration_s:
+        raise InputError(
+            f"The video lasts {format_duration(duration)}; the limit is {format_duration(max_duration_s)}. "
+            "Nothing was downloaded."
+        )
 
 
 class _QuietLogger:

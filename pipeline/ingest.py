@@ -5,7 +5,6 @@ ffprobe and extract the 16 kHz mono audio once for the later stages. Writes medi
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import wave
 from collections.abc import Iterable
@@ -14,10 +13,10 @@ from pathlib import Path
 from . import schemas, stages
 from .errors import InputError
 from .fetch import check_url, fetch, human_bytes, is_url
-from .probe import ffmpeg_input, format_duration, probe
+from .probe import ffmpeg_input, format_duration, input_args, probe
 from .progress import Progress, no_progress, scaled
 
-__all__ = ["check_url", "extract_audio", "probe", "register", "run", "save_upload"]
+__all__ = ["check_url", "extract_audio", "probe", "run", "save_upload"]
 
 SAMPLE_RATE_HZ = 16000
 SOURCE_STEM = "source"  # the media file inside the work directory is source.<ext>
@@ -37,7 +36,9 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
             source,
             workdir,
             allow_private=options.allow_private_urls,
+            blocked_networks=options.blocked_networks,
             max_bytes=options.max_upload_bytes,
+            max_duration_s=options.max_duration_s,
             stem=SOURCE_STEM,
             progress=scaled(progress, 0.0, 0.6),
         )
@@ -96,12 +97,17 @@ def extract_audio(
     os.close(fd)
     tmp_path = Path(tmp_name)
     cmd = [
-        "ffmpeg", "-nostdin", "-v", "error", "-y", "-i", ffmpeg_input(media_path),
+        "ffmpeg", "-nostdin", "-v", "error", "-y", *input_args(media_path),
         "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE_HZ), "-c:a", "pcm_s16le",
         "-f", "wav", "-progress", "pipe:1", "-nostats", ffmpeg_input(tmp_path),
     ]  # fmt: skip
+    # stderr goes to a file: a pipe nobody reads while progress lines are read would fill up on
+    # a long run of decoder warnings and block ffmpeg (and this loop) for good.
     try:
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace") as proc:
+        with (
+            tempfile.TemporaryFile() as stderr_file,
+            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file, text=True, errors="replace") as proc,
+        ):
             try:
                 for line in proc.stdout:
                     if line.startswith("out_time_us=") and duration_s > 0:
@@ -110,7 +116,9 @@ def extract_audio(
             except BaseException:
                 proc.kill()
                 raise
-            stderr = proc.stderr.read()
+            proc.wait()
+            stderr_file.seek(0)
+            stderr = stderr_file.read().decode(errors="replace")
         if proc.returncode != 0:
             detail = (stderr.strip().splitlines() or ["unknown error"])[-1]
             raise InputError(
@@ -189,55 +197,3 @@ def _remove_stale_sources(workdir: Path, keep: Path) -> None:
     for old in workdir.glob(f"{SOURCE_STEM}.*"):
         if old.resolve() != keep.resolve() and old.is_file():
             old.unlink()
-
-
-# ---- command line -------------------------------------------------------------------------
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("fetch", help="download a video from a URL; prints the file path")
-    p.add_argument("url")
-    p.add_argument("-o", "--output", required=True, type=Path, help="directory to download into")
-    p.add_argument("--allow-private", action="store_true", help="allow private/loopback hosts")
-    p.add_argument("--max-bytes", type=int, default=schemas.PipelineOptions().max_upload_bytes)
-    p.set_defaults(handler=_fetch_command)
-
-    p = subparsers.add_parser("ingest", help="fetch/copy a source into a work directory, probe it, extract audio")
-    p.add_argument("source", help="media file path or http(s) URL")
-    p.add_argument("-o", "--output", required=True, type=Path, help="work directory")
-    p.add_argument("--allow-private", action="store_true", help="allow private/loopback hosts")
-    p.add_argument("--max-duration", type=float, default=schemas.PipelineOptions().max_duration_s, help="seconds")
-    p.set_defaults(handler=_ingest_command)
-
-    p = subparsers.add_parser("probe", help="check a media file and print what ingest would record")
-    p.add_argument("media", type=Path)
-    p.add_argument("--max-duration", type=float, default=schemas.PipelineOptions().max_duration_s, help="seconds")
-    p.set_defaults(handler=_probe_command)
-
-
-def _print_progress(fraction: float, message: str = "") -> None:
-    print(f"\r{100 * fraction:5.1f}% {message[:70]:<70}", end="", flush=True, file=sys.stderr)
-
-
-def _fetch_command(args) -> int:
-    path, _title = fetch(
-        args.url, args.output, allow_private=args.allow_private, max_bytes=args.max_bytes, progress=_print_progress
-    )
-    print(file=sys.stderr)
-    print(path)
-    return 0
-
-
-def _ingest_command(args) -> int:
-    options = schemas.PipelineOptions(
-        source=args.source, allow_private_urls=args.allow_private, max_duration_s=args.max_duration
-    )
-    info = run(args.output, options, _print_progress)
-    print(file=sys.stderr)
-    print(info.model_dump_json(indent=1))
-    return 0
-
-
-def _probe_command(args) -> int:
-    print(probe(args.media, max_duration_s=args.max_duration).model_dump_json(indent=1))
-    return 0

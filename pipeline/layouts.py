@@ -14,6 +14,7 @@ override is re-planned without looking at the video again.
 
 import numpy as np
 
+from . import crop_plan
 from .schemas import Box, CropPath, LayoutSegment, ShotLayout, SpeakerAnalysis
 
 HOLD_S = 1.5  # the shortest time a speaker shot is held
@@ -97,8 +98,6 @@ def choose(shot, turns, crop_width: int, aspect: str) -> tuple[str, str]:
 def plan(path: CropPath, shots, turns, *, aspect: str, margin: float, choice: str = "auto", follow=None) -> CropPath:
     """A copy of the reframer's `path` with per-shot layouts (path.speakers) and, for speaker
     shots, the crop cutting between faces (path.xs/ys, path.switches)."""
-    from . import reframe
-
     planned = path.model_copy(deep=True)
     analysis = SpeakerAnalysis(
         faces=[f for s in shots for f in s.tracks],
@@ -128,7 +127,7 @@ def plan(path: CropPath, shots, turns, *, aspect: str, margin: float, choice: st
         segments: list[LayoutSegment] = []
         if layout == "single" and follow in ids:
             face = next(f for f in shot.tracks if f.id == follow)
-            xs[in_shot], ys[in_shot] = _follow(face, times[in_shot], path, margin, reframe)
+            xs[in_shot], ys[in_shot] = _follow(face, times[in_shot], path, margin)
             segments.append(LayoutSegment(start=shot.start, end=shot.end, faces=[face.id]))
         elif layout == "speaker":
             own = [t for t in turns if shot.start <= t.start < shot.end]
@@ -138,7 +137,7 @@ def plan(path: CropPath, shots, turns, *, aspect: str, margin: float, choice: st
                 face = next(f for f in shot.tracks if f.id == face_id)
                 inside = (times >= low - 1e-6) & (times < high - 1e-6)
                 if inside.any():
-                    xs[inside], ys[inside] = _follow(face, times[inside], path, margin, reframe)
+                    xs[inside], ys[inside] = _follow(face, times[inside], path, margin)
                 first = int(np.argmax(inside)) if inside.any() else 0
                 crop = Box(x=int(round(xs[first])), y=int(round(ys[first])), width=path.width, height=path.height)
                 segments.append(LayoutSegment(start=low, end=high, faces=[face_id], crop=crop))
@@ -204,7 +203,7 @@ def _held_bounds(runs, shot_start: float, shot_end: float) -> list[tuple[tuple[f
     return bounds
 
 
-def _follow(face, times: np.ndarray, path: CropPath, margin: float, reframe) -> tuple[np.ndarray, np.ndarray]:
+def _follow(face, times: np.ndarray, path: CropPath, margin: float) -> tuple[np.ndarray, np.ndarray]:
     """Crop positions that keep one face track in frame (the reframer's keep_in_frame)."""
     track_t = np.asarray(face.times, dtype=float)
     out = []
@@ -214,7 +213,7 @@ def _follow(face, times: np.ndarray, path: CropPath, margin: float, reframe) -> 
         if crop_len >= source_len or not len(times):
             out.append(np.zeros(len(times)))
         else:
-            out.append(reframe._keep_in_frame(times, starts, sizes, crop_len, source_len, margin))
+            out.append(crop_plan._keep_in_frame(times, starts, sizes, crop_len, source_len, margin))
     return out[0], out[1]
 
 

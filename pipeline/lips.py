@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import assets
-from .reframe import _native_stderr_muted
+from .face_analysis import _native_stderr_muted
+from .probe import input_args
 
 LIP_FPS = 6.0  # mouth movements of speech (3-6 syllables a second) show at 6 fps
 LIP_WIDTH = 960  # px; enough for faces >= ~10 % of the frame width
@@ -79,7 +80,7 @@ def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, t
     scale = width / video.width
     cmd = [
         "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-        "-ss", f"{start_s:.3f}", "-t", f"{end_s - start_s:.3f}", "-i", f"file:{media_path}",
+        "-ss", f"{start_s:.3f}", "-t", f"{end_s - start_s:.3f}", *input_args(media_path),
         "-map", "0:v:0", "-vf", f"fps={LIP_FPS},scale={width}:{height}:flags=bilinear,format=yuv420p",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
     ]  # fmt: skip

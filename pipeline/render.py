@@ -15,8 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import layouts, reframe, speakers, subtitles
+from . import config, crop_plan, face_analysis, layouts, pacing, sound, speakers, subtitles
 from .errors import Cancelled, InputError
+from .probe import input_args
 from .progress import Progress, no_progress, scaled
 from .schemas import CaptionStyle, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
 
@@ -24,7 +25,6 @@ FINAL_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
 PREVIEW_SIZES = {"9:16": (540, 960), "1:1": (540, 540), "16:9": (960, 540)}
 # x264 settings: libx264 is ~85 % of the render time on CPU.
 FINAL_ENCODE = ("veryfast", 19)  # preset, CRF
-PREVIEW_PARALLEL = int(os.getenv("CLIPER_RENDER_PARALLEL", "2"))  # previews rendered at once
 PREVIEW_ENCODE = ("ultrafast", 26)
 AUDIO_BITRATE = "128k"
 
@@ -43,7 +43,7 @@ def render_clip(
     end_s: float,
     out_path: Path,
     *,
-    clip_id: int = 0,
+    clip_index: int = 0,
     words: list[Word] | None = None,
     aspect: str = "9:16",
     strategy: str = "keep_in_frame",
@@ -55,6 +55,10 @@ def render_clip(
     max_bytes: int = 0,
     base_dir: Path | None = None,
     crop: CropPath | None = None,
+    audio: sound.AudioAnalysis | None = None,
+    loudness_lufs: float | None = None,
+    true_peak_db: float = -1.0,
+    trim_pause_s: float | None = None,
     progress: Progress = no_progress,
 ) -> RenderResult:
     """Render source seconds `start_s`..`end_s` of `media_path` into `out_path` (H.264 + AAC MP4).
@@ -65,8 +69,12 @@ def render_clip(
     a .jpg poster is written too.
     `max_bytes` > 0 caps the video file size. File names in the result are relative to
     `base_dir` (default: out_path's folder). `crop` reuses a crop path computed earlier for the
-    same clip and aspect (reframe.crop_path), skipping the face analysis. Raises InputError for
-    problems with the input, ffmpeg failures (with ffmpeg's message) and running out of space.
+    same clip and aspect (face_analysis.crop_path), skipping the face analysis.
+    `loudness_lufs` normalises the sound to that integrated loudness (true peak `true_peak_db`);
+    `trim_pause_s` cuts pauses longer than that many seconds (subtitles follow); both use the
+    clip's audio analysis, `audio` when given (sound.analyse), else measured here first. Raises
+    InputError for problems with the input, ffmpeg failures (with ffmpeg's message) and running
+    out of space.
     """
     media_path, out_path = Path(media_path), Path(out_path)
     base_dir = Path(base_dir) if base_dir is not None else out_path.parent
@@ -75,31 +83,40 @@ def render_clip(
     if subtitle_style not in ("none", *subtitles.PRESETS):
         raise InputError(f"Unknown subtitle style {subtitle_style!r}: use clean, bold, karaoke or none")
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    video = reframe.probe_video(media_path)
+    video = face_analysis.probe_video(media_path)
     end_s = min(end_s, video.duration_s) if video.duration_s else end_s
     if end_s - start_s < 0.1:
         raise InputError(f"The clip {start_s:.2f}-{end_s:.2f} s is empty or outside the media")
     duration_s = end_s - start_s
 
-    expected_size = reframe.crop_size(video.width, video.height, aspect)
+    expected_size = crop_plan.crop_size(video.width, video.height, aspect)
     if crop is None or (crop.width, crop.height) != expected_size:
-        crop = reframe.crop_path(
+        crop = face_analysis.crop_path(
             media_path, start_s, end_s, aspect=aspect, strategy=strategy, sample_every=sample_every,
             progress=scaled(progress, 0.0, 0.3),
         )  # fmt: skip
     width, height = output_size(aspect, preview, crop.width, crop.height)
     style = None if subtitle_style == "none" else caption_style or subtitles.resolve_style(subtitle_style)
+    spoken = subtitles.clip_words(words or [], start_s, end_s)
+    if video.has_audio and (loudness_lufs is not None or trim_pause_s is not None):
+        if audio is None:
+            audio = sound.analyse(media_path, start_s, duration_s)
+        if loudness_lufs is not None and (audio.gain is None or audio.gain.target_lufs != loudness_lufs):
+            audio.gain = sound.plan_gain(media_path, start_s, duration_s, audio, loudness_lufs, true_peak_db)
+    trim = _trim_plan(spoken, duration_s, video.fps, trim_pause_s, audio)
+    spoken = [subtitles.CueWord(w.text, trim(w.start_s), trim(w.end_s)) for w in spoken]
+    out_duration_s = duration_s - trim.removed_s
     cues = []
-    if words and style is not None:
-        cues = subtitles.style_cues(subtitles.clip_words(words, start_s, end_s), style, width, height)
+    if spoken and style is not None:
+        cues = subtitles.style_cues(spoken, style, width, height)
     has_hook = style is not None and style.hook_title and hook_text.strip()
 
-    stem = out_path.stem
-    tmp_video = out_path.with_name(f".{stem}.part.mp4")
     # The ASS and command files sit beside the output, so odd folder names go through the
-    # filtergraph escaping below (the original's known bug) rather than around it.
-    ass_path = out_path.with_name(f".{stem}.render.ass")
-    commands_path = out_path.with_name(f".{stem}.render.cmd")
+    # filtergraph escaping below (the original's known bug) rather than around it. Each render
+    # gets its own temporary names: two renders of one clip at once never share a file.
+    tmp_video, ass_path, commands_path = (
+        _unique_temp(out_path, suffix) for suffix in (".part.mp4", ".render.ass", ".render.cmd")
+    )
     try:
         commands = _crop_commands(crop, duration_s, video.fps)
         vf = [
@@ -107,32 +124,37 @@ def render_clip(
             f"crop@reframe=w={crop.width}:h={crop.height}:x={crop.xs[0]}:y={crop.ys[0]}",
             f"scale={width}:{height}:flags=bicubic",
             "setsar=1",
+            *_trim_video_filters(trim, duration_s, video.fps),  # after the crop: its path needs no shift
         ]
-        graph = ""
+        layout_graph = ""
         if layouts.needs_graph(crop):  # split or fit shots: pipeline/layouts.py draws the picture
-            graph, extra = layouts.filter_graph(crop, width, height, vf[0], ",".join(vf[1:]))
+            layout_graph, extra = layouts.filter_graph(crop, width, height, vf[0], ",".join(vf[1:4]))
             commands += extra + "\n"
-            vf = ["[lay]null"]
+            vf = ["null", *vf[4:]]  # silence trimming acts on the composed picture
         commands_path.write_text(commands, encoding="utf-8")
         if cues or has_hook:
             document = subtitles.ass_document(cues, style, width, height, hook_text=hook_text)
             ass_path.write_text(document, encoding="utf-8")
             vf.append(f"ass={_filter_value(ass_path)}")
         preset, crf = PREVIEW_ENCODE if preview else FINAL_ENCODE
+        graph = f"[0:v:0]{','.join(vf)},format=yuv420p[v]"
+        if layout_graph:
+            graph = f"{layout_graph};[lay]{','.join(vf)},format=yuv420p[v]"
+        audio_graph = _audio_graph(trim, duration_s, audio, loudness_lufs) if video.has_audio else ""
         cmd = [
             "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
-            "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", "-i", f"file:{media_path}",
-            "-filter_complex", f"{graph};{','.join(vf)},format=yuv420p[v]" if graph else f"[0:v:0]{','.join(vf)},format=yuv420p[v]",
-            "-map", "[v]", "-map", "0:a:0?",
+            "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", *input_args(media_path),
+            "-filter_complex", f"{graph};{audio_graph}[a]" if audio_graph else graph,
+            "-map", "[v]", "-map", "[a]" if audio_graph else "0:a:0?",
             "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-movflags", "+faststart",
         ]  # fmt: skip
         if max_bytes > 0:
             cmd += ["-fs", str(int(max_bytes))]
         cmd += ["-progress", "pipe:1", "-f", "mp4", f"file:{tmp_video}"]
-        reached_s = _run_ffmpeg(cmd, duration_s, scaled(progress, 0.3, 0.97), out_path.name)
+        reached_s = _run_ffmpeg(cmd, out_duration_s, scaled(progress, 0.3, 0.97), out_path.name)
         size = tmp_video.stat().st_size
-        if max_bytes > 0 and (size >= 0.98 * max_bytes or reached_s < duration_s - 1.0):
+        if max_bytes > 0 and (size >= 0.98 * max_bytes or reached_s < out_duration_s - 1.0):
             raise InputError(
                 f"Not enough disk space to render {out_path.name}: it would exceed the limit of "
                 f"{max_bytes / 1e6:.1f} MB"
@@ -143,9 +165,9 @@ def render_clip(
             path.unlink(missing_ok=True)
 
     poster_path = out_path.with_suffix(".jpg")
-    _write_poster(out_path, poster_path, min(duration_s / 2, 2.0))
+    _write_poster(out_path, poster_path, min(out_duration_s / 2, 2.0))
     result = RenderResult(
-        clip_id=clip_id,
+        clip_index=clip_index,
         video_file=_relative(out_path, base_dir),
         poster_file=_relative(poster_path, base_dir) if poster_path.exists() else "",
         width=width,
@@ -160,6 +182,55 @@ def render_clip(
         result.srt_file, result.vtt_file = _relative(srt_path, base_dir), _relative(vtt_path, base_dir)
     progress(1.0, "Rendered")
     return result
+
+
+def _unique_temp(out_path: Path, suffix: str) -> Path:
+    """A new hidden file beside out_path (created empty, so the name is this render's alone)."""
+    fd, name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.stem}.", suffix=suffix)
+    os.close(fd)
+    return Path(name)
+
+
+# --- sound and pacing: loudness gain and pause cuts inside the one encode -------------------
+
+
+def _trim_plan(spoken, duration_s: float, fps: float, trim_pause_s, audio) -> pacing.TimeMap:
+    if trim_pause_s is None:
+        return pacing.TimeMap(())
+    silences = audio.silences if audio is not None and not audio.is_silent else None
+    spans = [(w.start_s, w.end_s) for w in spoken]
+    return pacing.plan_cuts(spans, duration_s, fps, min_pause_s=trim_pause_s, silences=silences)
+
+
+def _trim_video_filters(trim: pacing.TimeMap, duration_s: float, fps: float) -> list[str]:
+    """Keep the frames outside the cuts and close the gaps (cuts sit on frame boundaries)."""
+    if not trim.cuts:
+        return []
+    half_frame = 0.5 / fps
+    keep = "+".join(f"between(t,{a - half_frame:.6f},{b - half_frame:.6f})" for a, b in trim.keep_segments(duration_s))
+    return [f"select='{keep}'", f"setpts=N/({fps:.6f}*TB)"]
+
+
+def _audio_graph(trim: pacing.TimeMap, duration_s: float, audio, loudness_lufs) -> str:
+    """The filtergraph from [0:a:0] to the output sound, "" when the source sound is kept as is."""
+    gain = ""
+    if loudness_lufs is not None and audio is not None and audio.gain is not None and not audio.is_silent:
+        gain = sound.gain_filter(audio.gain)
+    if not trim.cuts:
+        return f"[0:a:0]{gain}" if gain else ""
+    segments = trim.keep_segments(duration_s)
+    parts = [f"[0:a:0]asplit={len(segments)}" + "".join(f"[s{i}]" for i in range(len(segments)))]
+    for i, (a, b) in enumerate(segments):
+        fades = []
+        if i > 0:
+            fades.append(f"afade=t=in:d={pacing.FADE_S}")
+        if i + 1 < len(segments):
+            fades.append(f"afade=t=out:st={max(0.0, b - a - pacing.FADE_S):.6f}:d={pacing.FADE_S}")
+        chain = ",".join([f"atrim=start={a:.6f}:end={b:.6f}", "asetpts=PTS-STARTPTS", *fades])
+        parts.append(f"[s{i}]{chain}[k{i}]")
+    joined = "".join(f"[k{i}]" for i in range(len(segments))) + f"concat=n={len(segments)}:v=0:a=1"
+    parts.append(f"{joined},{gain}" if gain else joined)
+    return ";".join(parts)
 
 
 def _relative(path: Path, base_dir: Path) -> str:
@@ -182,7 +253,7 @@ def _filter_value(path: Path) -> str:
 def _crop_commands(crop, duration_s: float, fps: float) -> str:
     """sendcmd script: the crop position for every output frame where it changes."""
     frame_count = max(1, int(duration_s * fps + 0.5))
-    xs, ys = reframe.positions_per_frame(crop, frame_count, fps)
+    xs, ys = crop_plan.positions_per_frame(crop, frame_count, fps)
     lines = []
     previous = (None, None)
     for n, (x, y) in enumerate(zip(xs, ys)):
@@ -226,7 +297,7 @@ def _run_ffmpeg(cmd: list[str], duration_s: float, progress: Progress, name: str
 
 
 def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
-    tmp = poster_path.with_name(f".{poster_path.stem}.part.jpg")
+    tmp = _unique_temp(poster_path, ".part.jpg")
     result = subprocess.run(
         [
             "ffmpeg",
@@ -259,14 +330,16 @@ def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
 # --- the pipeline stage ------------------------------------------------------------------------
 
 
-def clip_render_path(workdir: Path, clip_id: int, preview: bool) -> Path:
-    """Where a clip's preview or final render lives in a work directory."""
-    return Path(workdir) / "renders" / f"clip_{clip_id}_{'preview' if preview else 'final'}.mp4"
+def clip_render_path(workdir: Path, clip_index: int, preview: bool, attempt: int | None = None) -> Path:
+    """Where a clip's preview or final render lives in a work directory. A final rendered for a
+    queued attempt has its own name, so a render that was superseded never overwrites the newer one."""
+    kind = "preview" if preview else "final" if attempt is None else f"final_{attempt}"
+    return Path(workdir) / "renders" / f"clip_{clip_index}_{kind}.mp4"
 
 
 def render_workdir_clip(
     workdir: Path,
-    clip_id: int,
+    clip_index: int,
     options: PipelineOptions,
     *,
     preview: bool,
@@ -275,16 +348,17 @@ def render_workdir_clip(
     end_s: float | None = None,
     words: list[Word] | None = None,
     hook_text: str = "",
+    attempt: int | None = None,
     layout: str = "auto",
     follow_face: int | None = None,
 ) -> RenderResult:
-    """Render clip `clip_id` of a work directory (after ingest, transcribe and clips).
+    """Render clip `clip_index` of a work directory (after ingest, transcribe and clips).
 
     For the final render on approval: pass `preview=False`, and `start_s`/`end_s`/`words` when a
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
-    `layout` ("auto" or a layout name) and `follow_face` (a FaceTrack id) are the reviewer's
-    framing override, re-planned from the stored analysis. File names in the result are relative
-    to `workdir`.
+    `attempt` gives a final its own file name (see clip_render_path). `layout` ("auto" or a
+    layout name) and `follow_face` (a FaceTrack id) are the reviewer's framing override,
+    re-planned from the stored analysis. File names in the result are relative to `workdir`.
     """
     from .stages import get_stage, write_model
 
@@ -293,9 +367,9 @@ def render_workdir_clip(
     clips = get_stage("clips").load_output(workdir)
     if media is None or clips is None:
         raise InputError("Nothing to render yet: the media and its clips must be found first")
-    if not 0 <= clip_id < len(clips.clips):
-        raise InputError(f"There is no clip {clip_id}")
-    clip = clips.clips[clip_id]
+    if not 0 <= clip_index < len(clips.clips):
+        raise InputError(f"There is no clip {clip_index}")
+    clip = clips.clips[clip_index]
     if words is None:
         transcript: Transcript | None = get_stage("transcribe").load_output(workdir)
         words = transcript.words if transcript else []
@@ -303,7 +377,7 @@ def render_workdir_clip(
     end_s = clip.end if end_s is None else end_s
     media_path = workdir / media.media_file
     # The preview's face analysis is kept, so the final render on approval does not redo it.
-    cache_path = clip_render_path(workdir, clip_id, True).with_name(f"clip_{clip_id}_crop.json")
+    cache_path = clip_render_path(workdir, clip_index, True).with_name(f"clip_{clip_index}_crop.json")
     cache_key = f"{start_s:.3f}-{end_s:.3f}-{options.aspect}-{options.strategy}-{options.face_sample_every}"
     crop = None
     if cache_path.exists():
@@ -313,25 +387,30 @@ def render_workdir_clip(
         except ValueError:
             crop = None
     if crop is None:
-        clip_path = clip_render_path(workdir, clip_id, preview)
+        clip_path = clip_render_path(workdir, clip_index, preview)
         clip_path.parent.mkdir(parents=True, exist_ok=True)
-        crop = reframe.crop_path(
+        crop = face_analysis.crop_path(
             media_path, start_s, end_s, aspect=options.aspect, strategy=options.strategy,
             sample_every=options.face_sample_every, progress=scaled(progress, 0.0, 0.3),
         )  # fmt: skip
-        speakers.write_thumbnails(media_path, start_s, crop, workdir, cache_path.with_name(f"clip_{clip_id}_face"))
+        speakers.write_thumbnails(media_path, start_s, crop, workdir, cache_path.with_name(f"clip_{clip_index}_face"))
         if not crop.warning.startswith(("Face detection failed", "Face analysis failed")):
             write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))  # failures get retried
     chosen = (crop.speakers.choice, crop.speakers.follow_face) if crop.speakers else ("auto", None)
     if chosen != (layout, follow_face):  # kept in the crop file too, for the browser preview
         crop = speakers.replan(crop, aspect=options.aspect, choice=layout, follow=follow_face)
         write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))
+    loudness_lufs = None if preview else options.loudness_lufs
+    audio = None
+    if loudness_lufs is not None or options.trim_silence:
+        audio_cache = cache_path.with_name(f"clip_{clip_index}_audio.json")
+        audio = _clip_audio_analysis(media_path, start_s, end_s, loudness_lufs, options.true_peak_db, audio_cache)
     return render_clip(
         media_path,
         start_s,
         end_s,
-        clip_render_path(workdir, clip_id, preview),
-        clip_id=clip_id,
+        clip_render_path(workdir, clip_index, preview, attempt),
+        clip_index=clip_index,
         words=words if options.subtitle_style != "none" else None,
         aspect=options.aspect,
         strategy=options.strategy,
@@ -343,8 +422,37 @@ def render_workdir_clip(
         max_bytes=options.render_max_bytes,
         base_dir=workdir,
         crop=crop,
+        audio=audio,
+        loudness_lufs=loudness_lufs,
+        true_peak_db=options.true_peak_db,
+        trim_pause_s=options.trim_pause_s if options.trim_silence else None,
         progress=progress,
     )
+
+
+class _CachedAudio(BaseModel):
+    key: str  # clip times the analysis is for
+    audio: sound.AudioAnalysis
+
+
+def _clip_audio_analysis(media_path: Path, start_s: float, end_s: float, target_lufs, true_peak_db, cache_path: Path):
+    """The clip's sound measured once per target (sound.analyse) and kept beside its crop path;
+    None when the media has no sound track."""
+    from .stages import write_model
+
+    key = f"{start_s:.3f}-{end_s:.3f}-{target_lufs}-{true_peak_db}"
+    if cache_path.exists():
+        try:
+            cached = _CachedAudio.model_validate_json(cache_path.read_text())
+            if cached.key == key:
+                return cached.audio
+        except ValueError:
+            pass
+    if not face_analysis.probe_video(media_path).has_audio:
+        return None
+    audio = sound.analyse(media_path, start_s, end_s - start_s, target_lufs=target_lufs, true_peak_db=true_peak_db)
+    write_model(cache_path, _CachedAudio(key=key, audio=audio))
+    return audio
 
 
 def _render_previews_in_parallel(
@@ -362,22 +470,22 @@ def _render_previews_in_parallel(
     fractions = [0.0] * total
     cancelled = threading.Event()
 
-    def render_one(clip_id: int) -> RenderResult | InputError:
+    def render_one(clip_index: int) -> RenderResult | InputError:
         def clip_progress(fraction: float, message: str = "") -> None:
             if cancelled.is_set():
                 raise Cancelled()
-            fractions[clip_id] = fraction
+            fractions[clip_index] = fraction
 
         try:
-            return render_workdir_clip(workdir, clip_id, options, preview=True, progress=clip_progress)
+            return render_workdir_clip(workdir, clip_index, options, preview=True, progress=clip_progress)
         except InputError as exc:
             return exc
         finally:
-            fractions[clip_id] = 1.0
+            fractions[clip_index] = 1.0
 
     results: dict[int, RenderResult | InputError] = {}
-    with ThreadPoolExecutor(max_workers=min(PREVIEW_PARALLEL, max(total, 1))) as pool:
-        pending = {pool.submit(render_one, clip_id): clip_id for clip_id in range(total)}
+    with ThreadPoolExecutor(max_workers=min(config.current().render_parallel, max(total, 1))) as pool:
+        pending = {pool.submit(render_one, clip_index): clip_index for clip_index in range(total)}
         try:
             while pending:
                 done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
@@ -414,15 +522,15 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     results = _render_previews_in_parallel(workdir, options, total, progress)
     renders: list[RenderResult] = []
     errors = []
-    for clip_id in range(total):
-        outcome = results[clip_id]
+    for clip_index in range(total):
+        outcome = results[clip_index]
         if isinstance(outcome, RenderResult):
             renders.append(outcome)
             continue
         errors.append(str(outcome))
         renders.append(
             RenderResult(
-                clip_id=clip_id, video_file="", width=0, height=0, preview=True,
+                clip_index=clip_index, video_file="", width=0, height=0, preview=True,
                 warning=f"Render failed: {outcome}",
             )
         )  # fmt: skip
@@ -434,62 +542,35 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     return result
 
 
-# --- CLI -------------------------------------------------------------------------------------
+def plan(workdir: Path, options: PipelineOptions, progress: Progress) -> list[dict]:
+    """One part per clip, for workers to render at once."""
+    from .stages import get_stage
+
+    clips = get_stage("clips").load_output(Path(workdir))
+    if clips is None:
+        raise InputError("Nothing to render yet: the clips must be found first")
+    return [{"clip": clip_index} for clip_index in range(len(clips.clips))]
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser("render", help="render one clip (crop, subtitles, audio) to MP4")
-    p.add_argument("media", type=Path)
-    p.add_argument("--start", type=float, required=True, help="seconds")
-    p.add_argument("--end", type=float, required=True, help="seconds")
-    p.add_argument("--aspect", default="9:16", choices=list(FINAL_SIZES))
-    p.add_argument("--strategy", default="keep_in_frame", choices=["keep_in_frame", "centered"])
-    p.add_argument("--transcript", type=Path, help="transcript.json with word times (for subtitles)")
-    p.add_argument("--subtitles", default="clean", choices=["clean", "bold", "karaoke", "none"])
-    p.add_argument("--preview", action="store_true", help="540x960 fast preview instead of the final")
-    p.add_argument("--sample-every", type=int, default=3, help="analyse every Nth frame for faces")
-    p.add_argument("--max-bytes", type=int, default=0, help="refuse outputs larger than this")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output .mp4")
-    p.set_defaults(handler=_render_command)
-
-    p = subparsers.add_parser("sample", help="make the offline sample talk video (espeak-ng speech)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="output .mp4")
-    p.add_argument("--language", default="en")
-    p.add_argument("--width", type=int, default=1280)
-    p.add_argument("--height", type=int, default=720)
-    p.add_argument("--fps", type=int, default=25)
-    p.add_argument("--text", help="text to speak instead of the built-in talk")
-    p.set_defaults(handler=_sample_command)
+def run_part(workdir: Path, options: PipelineOptions, spec: dict, progress: Progress) -> RenderResult:
+    """The preview of one clip; a clip that cannot be rendered gives a result with the reason."""
+    clip_index = spec["clip"]
+    try:
+        return render_workdir_clip(workdir, clip_index, options, preview=True, progress=progress)
+    except InputError as exc:
+        return RenderResult(
+            clip_index=clip_index, video_file="", width=0, height=0, preview=True, warning=f"Render failed: {exc}"
+        )
 
 
-def _render_command(args) -> int:
-    from tqdm import tqdm
+def join(workdir: Path, options: PipelineOptions, results: list[dict]) -> RendersResult:
+    """renders.json from the parts' results; an error only when no clip could be rendered."""
+    from .stages import get_stage, write_model
 
-    words = None
-    if args.transcript:
-        if not args.transcript.exists():
-            raise InputError(f"No such transcript: {args.transcript}")
-        words = Transcript.model_validate_json(args.transcript.read_text()).words
-    with tqdm(total=100, desc="Render", unit="%") as bar:
-
-        def report(fraction: float, message: str = "") -> None:
-            bar.n = round(100 * fraction)
-            bar.set_postfix_str(message, refresh=True)
-
-        result = render_clip(
-            args.media, args.start, args.end, args.output, words=words, aspect=args.aspect,
-            strategy=args.strategy, subtitle_style=args.subtitles, preview=args.preview,
-            sample_every=args.sample_every, max_bytes=args.max_bytes, progress=report,
-        )  # fmt: skip
-    print(result.model_dump_json(indent=1))
-    return 0
-
-
-def _sample_command(args) -> int:
-    from .sample import make_sample_talk
-
-    path = make_sample_talk(
-        args.output, language=args.language, width=args.width, height=args.height, fps=args.fps, text=args.text
-    )
-    print(path)
-    return 0
+    renders = [RenderResult.model_validate(result) for result in results]
+    failed = [render for render in renders if not render.video_file]
+    if renders and len(failed) == len(renders):
+        raise InputError(f"No clip could be rendered: {failed[0].warning.removeprefix('Render failed: ')}")
+    result = RendersResult(renders=renders)
+    write_model(get_stage("render").output_path(Path(workdir)), result)
+    return result

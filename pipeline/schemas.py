@@ -3,19 +3,34 @@
 Times are seconds from the start of the source media unless a name says otherwise.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 Aspect = Literal["9:16", "1:1", "16:9"]
 Strategy = Literal["keep_in_frame", "centered"]
 SubtitleStyle = Literal["clean", "bold", "karaoke", "none"]
 CopyStyle = Literal["viral", "educational", "storytelling"]
 Provider = Literal["local", "gemini", "openai"]
+Platform = Literal["tiktok", "instagram", "youtube", "x"]  # where the copy is posted (length limits)
+Language = Literal["en", "es", "fr", "de", "pt", "it", "nl"]  # offered for a video; None = detect
+ClipPreset = Literal["short", "medium", "long"]
+CLIP_PRESETS_S: dict[ClipPreset, tuple[float, float]] = {
+    "short": (30.0, 60.0),
+    "medium": (30.0, 90.0),
+    "long": (60.0, 180.0),
+}
+# A clip's position in clips.json. Files written before the rename call it clip_id.
+ClipIndex = Annotated[int, Field(validation_alias=AliasChoices("clip_index", "clip_id"))]
 # How a shot is framed (see pipeline/layouts.py): follow one face, cut to whoever speaks, two
 # stacked halves, or the whole picture over a blurred copy. "auto" lets the analysis choose.
 Layout = Literal["single", "speaker", "split", "fit"]
 LayoutChoice = Literal["auto", "single", "speaker", "split", "fit"]
+
+
+def values(literal) -> tuple[str, ...]:
+    """The allowed values of one of the Literal types above (choice lists are built from these)."""
+    return get_args(literal)
 
 
 # --- caption style ------------------------------------------------------------------------------
@@ -74,20 +89,21 @@ class PipelineOptions(BaseModel):
 
     source: str = ""  # a local file path or an http(s) URL; read by the ingest stage
     whisper_model: str = "base"
-    language: str | None = None  # None = detect
+    language: Language | None = None  # None = detect
     align_model_dir: str = ""
     min_clip_s: float = 30.0
     max_clip_s: float = 90.0
     embedding_model: str = ""
+    max_clips: int = Field(default=100, ge=1)  # per video, best scored first (clip finder)
     copy_provider: Provider = "local"
-    gemini_api_key: str = ""
+    gemini_api_key: SecretStr = SecretStr("")  # SecretStr: never in a repr, a log line or a dump
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str = ""
     openai_base_url: str = ""
-    openai_api_key: str = ""
+    openai_api_key: SecretStr = SecretStr("")
     openai_model: str = ""
     mandatory_hashtags: list[str] = Field(default_factory=list)
-    platform: str = "tiktok"
+    platform: Platform = "tiktok"
     quality_threshold: float = 7.5
     aspect: Aspect = "9:16"
     strategy: Strategy = "keep_in_frame"
@@ -97,6 +113,7 @@ class PipelineOptions(BaseModel):
     max_upload_bytes: int = 10 * 1024**3
     max_duration_s: float = 10 * 3600
     allow_private_urls: bool = False
+    blocked_networks: list[str] | None = None  # CIDRs a URL ingest may not reach; None = all non-public
     render_max_bytes: int = 0  # 0 = no limit
     # Finals: loudness normalised (measured once per clip, applied in the same encode).
     loudness_lufs: float | None = -14.0  # integrated loudness target; None = leave the levels
@@ -168,7 +185,7 @@ class ClipsResult(BaseModel):
 class ClipCopy(BaseModel):
     """One clip's copy as saved (the copy module validates LLM output into this)."""
 
-    clip_id: int  # index into clips.json's clips
+    clip_index: ClipIndex
     style: CopyStyle
     text: str
     hashtags: list[str] = Field(default_factory=list)
@@ -180,7 +197,7 @@ class ClipCopy(BaseModel):
 
 
 class CopyFailure(BaseModel):
-    clip_id: int
+    clip_index: ClipIndex
     reason: str
 
 
@@ -295,7 +312,7 @@ class CropPath(BaseModel):
 class RenderResult(BaseModel):
     """One rendered clip."""
 
-    clip_id: int
+    clip_index: ClipIndex
     video_file: str  # relative to the work directory
     poster_file: str = ""
     srt_file: str = ""

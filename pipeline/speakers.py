@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .probe import input_args
 from .schemas import Box, FaceTrack, SpeechTurn
 
 TRACK_MIN_SHARE = 0.4  # a face seen in fewer of its shot's sampled frames is a passer-by
@@ -91,7 +92,7 @@ def clip_audio(media_path, start_s: float, end_s: float) -> np.ndarray:
 
     cmd = [
         "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-        "-ss", f"{start_s:.3f}", "-t", f"{end_s - start_s:.3f}", "-i", f"file:{media_path}",
+        "-ss", f"{start_s:.3f}", "-t", f"{end_s - start_s:.3f}", *input_args(media_path),
         "-map", "0:a:0?", "-ac", "1", "-ar", "16000", "-f", "s16le", "pipe:1",
     ]  # fmt: skip
     raw = subprocess.run(cmd, capture_output=True).stdout
@@ -310,7 +311,7 @@ def write_thumbnails(media_path, start_s: float, path, base_dir, stem) -> None:
         out = Path(f"{stem}_{face.id}.jpg")
         result = subprocess.run(
             ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-             "-ss", f"{start_s + face.times[middle]:.3f}", "-i", f"file:{media_path}", "-frames:v", "1",
+             "-ss", f"{start_s + face.times[middle]:.3f}", *input_args(media_path), "-frames:v", "1",
              "-vf", f"crop={side}:{side}:{x}:{y},scale={THUMBNAIL_PX}:{THUMBNAIL_PX}", "-q:v", "4",
              "-f", "image2", f"file:{out}"],
             capture_output=True,

@@ -78,9 +78,9 @@ class Recorded:
         return json.dumps(self.body, ensure_ascii=False)
 
     @property
-    def clip_ids(self) -> list[int]:
+    def clip_indexes(self) -> list[int]:
         """The clip ids the request asks about (from the clips JSON in the user turn)."""
-        return [int(match) for match in re.findall(r'\\?"clip_id\\?": (\d+)', self.prompt_text)]
+        return [int(match) for match in re.findall(r'\\?"clip_index\\?": (\d+)', self.prompt_text)]
 
     @property
     def kind(self) -> str:
@@ -230,12 +230,12 @@ def openai_error(status: int, headers: dict | None = None) -> FakeReply:
 
 
 def good_copy(
-    clip_id: int, *, engagement: float = 8.5, viral: float = 7.0, text: str | None = None, hashtags=None
+    clip_index: int, *, engagement: float = 8.5, viral: float = 7.0, text: str | None = None, hashtags=None
 ) -> dict:
     return {
-        "clip_id": clip_id,
-        "hook": f"Hook for clip {clip_id}?",
-        "text": text if text is not None else f"Hook for clip {clip_id}?\nA caption line for clip {clip_id}.",
+        "clip_index": clip_index,
+        "hook": f"Hook for clip {clip_index}?",
+        "text": text if text is not None else f"Hook for clip {clip_index}?\nA caption line for clip {clip_index}.",
         "hashtags": hashtags if hashtags is not None else ["#coding", "python"],
         "topics": ["coding", "speed"],
         "engagement_score": engagement,
@@ -243,11 +243,12 @@ def good_copy(
     }
 
 
-def classification(clip_ids: list[int], styles: dict[int, str] | None = None) -> dict:
+def classification(clip_indexes: list[int], styles: dict[int, str] | None = None) -> dict:
     styles = styles or {}
     return {
         "classifications": [
-            {"clip_id": clip_id, "style": styles.get(clip_id, "educational"), "confidence": 0.9} for clip_id in clip_ids
+            {"clip_index": clip_index, "style": styles.get(clip_index, "educational"), "confidence": 0.9}
+            for clip_index in clip_indexes
         ]
     }
 

@@ -149,7 +149,7 @@ def compose(
 
 def shown(path, t: float, panel: Panel) -> set[int]:
     """Which of the panel's two people the rendered frame shows at clip time t (from the plan)."""
-    from pipeline.reframe import positions_per_frame
+    from pipeline.crop_plan import positions_per_frame
 
     analysis = path.speakers
     layout = "single"

@@ -1,12 +1,12 @@
 """The local default (no key): zero-shot style with the packaged MiniLM, extractive drafts."""
 
-import argparse
 import subprocess
 
 import numpy as np
 import pytest
 
-from pipeline import copywriter, stages
+from pipeline import stages
+from pipeline.cli import build_parser
 from pipeline.copywriter import rules, write_copies
 from pipeline.errors import Cancelled
 from pipeline.schemas import ClipProposal, CopiesResult, PipelineOptions
@@ -23,9 +23,9 @@ def clips_of(texts, language="en"):
     return dict(enumerate(clips.clips))
 
 
-def assert_valid_drafts(result: CopiesResult, clip_ids, max_chars=2200):
+def assert_valid_drafts(result: CopiesResult, clip_indexes, max_chars=2200):
     assert result.failures == []
-    assert [copy.clip_id for copy in result.copies] == list(clip_ids)
+    assert [copy.clip_index for copy in result.copies] == list(clip_indexes)
     assert result.provider == "local" and result.is_local_draft
     assert (result.tokens_in, result.tokens_out, result.cost_usd) == (0, 0, 0)
     for copy in result.copies:
@@ -40,7 +40,7 @@ def test_every_english_clip_gets_a_draft_with_the_mandatory_hashtags():
     result = write_copies(clips_of(ENGLISH_CLIPS), language="en", options=OPTIONS)
 
     assert_valid_drafts(result, range(4))
-    by_id = {copy.clip_id: copy for copy in result.copies}
+    by_id = {copy.clip_index: copy for copy in result.copies}
     assert [by_id[i].style for i in range(4)] == ["educational", "storytelling", "viral", "educational"]
     # drafts are built from what is said, not placeholders
     assert by_id[0].hook == "How do you make your code run faster?"
@@ -126,8 +126,7 @@ def test_command_writes_copies_and_regenerates_one_clip(tmp_path, monkeypatch, c
     output = tmp_path / "copies.json"
 
     def command(*argv):
-        parser = argparse.ArgumentParser()
-        copywriter.register(parser.add_subparsers(dest="command"))
+        parser = build_parser()
         args = parser.parse_args(
             [
                 "copy",
@@ -148,7 +147,7 @@ def test_command_writes_copies_and_regenerates_one_clip(tmp_path, monkeypatch, c
 
     assert command("--clip", "2", "--platform", "x") == 0
     merged = CopiesResult.model_validate_json(output.read_text())
-    assert [copy.clip_id for copy in merged.copies] == [0, 1, 2, 3]
+    assert [copy.clip_index for copy in merged.copies] == [0, 1, 2, 3]
     assert merged.copies[0] == first.copies[0]
 
 

@@ -1,11 +1,11 @@
 """The reframe/render/sample commands, cancellation, and the offline sample talk."""
 
-import argparse
 import json
 
 import pytest
 
-from pipeline import reframe, render
+from pipeline import face_analysis
+from pipeline.cli import build_parser
 from pipeline.errors import Cancelled
 from pipeline.render import render_clip
 from pipeline.sample import DEFAULT_SCRIPTS, Shot, make_sample_talk
@@ -17,11 +17,7 @@ pytestmark = pytest.mark.slow
 
 
 def run_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    reframe.register(sub)
-    render.register(sub)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     return args.handler(args)
 
 
@@ -82,7 +78,7 @@ def test_the_sample_talk_is_a_talking_head_video_with_speech(tmp_path):
     assert kinds["video"]["codec_name"] == "h264" and kinds["audio"]["codec_name"] == "aac"
     assert (kinds["video"]["width"], kinds["video"]["height"]) == (320, 180)
     assert 1.5 < float(info["format"]["duration"]) < 6.0
-    path = reframe.crop_path(out, 0, float(info["format"]["duration"]) - 0.1)
+    path = face_analysis.crop_path(out, 0, float(info["format"]["duration"]) - 0.1)
     assert path.faces_seen > 0.8 * path.frames_analysed and len(path.cuts) >= 1
 
 

@@ -145,7 +145,7 @@ def test_the_render_stage_renders_a_preview_per_clip_and_records_failures(source
     fractions = []
     result = render.run(workdir, PipelineOptions(subtitle_style="karaoke"), lambda f, m="": fractions.append(f))
     saved = json.loads((workdir / "renders.json").read_text())["renders"]
-    assert [r["clip_id"] for r in saved] == [0, 1, 2] == [r.clip_id for r in result.renders]
+    assert [r["clip_index"] for r in saved] == [0, 1, 2] == [r.clip_index for r in result.renders]
     assert saved[0]["video_file"] == "renders/clip_0_preview.mp4" and (workdir / saved[2]["video_file"]).exists()
     assert saved[0]["srt_file"] == "renders/clip_0_preview.srt" and (workdir / saved[0]["poster_file"]).exists()
     assert saved[1]["video_file"] == "" and saved[1]["warning"].startswith("Render failed")

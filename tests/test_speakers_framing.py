@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from pipeline import layouts, render, speakers, voices
-from pipeline.reframe import crop_path, positions_per_frame, probe_video
+from pipeline.crop_plan import positions_per_frame
+from pipeline.face_analysis import crop_path, probe_video
 from tests import speaker_panels as panels
 from tests.media_support import detect_faces, frame_at
 

@@ -6,16 +6,15 @@ vLLM). The workflow is a LangGraph StateGraph (see graph.py). Importing this pac
 langgraph, langchain and sentence-transformers load on first use.
 """
 
-import os
 from pathlib import Path
 
 from ..errors import InputError
 from ..progress import Progress, no_progress
-from ..schemas import ClipProposal, ClipsResult, CopiesResult, PipelineOptions, Transcript
+from ..schemas import ClipProposal, CopiesResult, PipelineOptions
 from . import rules
 from .providers import RetryPolicy
 
-__all__ = ["run", "write_copies", "merge_copies", "register", "RetryPolicy"]
+__all__ = ["run", "write_copies", "merge_copies", "RetryPolicy"]
 
 
 def write_copies(
@@ -45,13 +44,13 @@ def write_copies(
 
 def merge_copies(earlier: CopiesResult, fresh: CopiesResult) -> CopiesResult:
     """`earlier` with the clips in `fresh` replaced (regenerating some clips). Tokens and cost add up."""
-    redone = {copy.clip_id for copy in fresh.copies} | {failure.clip_id for failure in fresh.failures}
-    copies = [copy for copy in earlier.copies if copy.clip_id not in redone] + fresh.copies
-    failures = [failure for failure in earlier.failures if failure.clip_id not in redone] + fresh.failures
+    redone = {copy.clip_index for copy in fresh.copies} | {failure.clip_index for failure in fresh.failures}
+    copies = [copy for copy in earlier.copies if copy.clip_index not in redone] + fresh.copies
+    failures = [failure for failure in earlier.failures if failure.clip_index not in redone] + fresh.failures
     return fresh.model_copy(
         update={
-            "copies": sorted(copies, key=lambda copy: copy.clip_id),
-            "failures": sorted(failures, key=lambda failure: failure.clip_id),
+            "copies": sorted(copies, key=lambda copy: copy.clip_index),
+            "failures": sorted(failures, key=lambda failure: failure.clip_index),
             "tokens_in": earlier.tokens_in + fresh.tokens_in,
             "tokens_out": earlier.tokens_out + fresh.tokens_out,
             "cost_usd": round(earlier.cost_usd + fresh.cost_usd, 6),
@@ -71,95 +70,3 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> CopiesRe
     result = write_copies(dict(enumerate(clips_result.clips)), language=language, options=options, progress=progress)
     write_model(get_stage("copy").output_path(workdir), result)
     return result
-
-
-# --- command line ---------------------------------------------------------------------------
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("copy", help="write social-media copy for clips.json")
-    p.add_argument("clips", type=Path, help="clips.json")
-    p.add_argument("--transcript", type=Path, help="transcript.json (its language picks the prompts)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="copies.json to write")
-    p.add_argument(
-        "--provider",
-        choices=["local", "gemini", "openai"],
-        help="default: CLIPER_COPY_PROVIDER, else gemini when GEMINI_API_KEY is set, else local",
-    )
-    p.add_argument("--language", help="when there is no transcript (default en)")
-    p.add_argument("--platform", choices=sorted(rules.PLATFORM_CHAR_LIMITS), help="default: CLIPER_PLATFORM or tiktok")
-    p.add_argument(
-        "--hashtag",
-        action="append",
-        dest="hashtags",
-        help="mandatory hashtag (repeatable); default CLIPER_MANDATORY_HASHTAGS",
-    )
-    p.add_argument(
-        "--clip",
-        type=int,
-        action="append",
-        dest="clip_ids",
-        help="only this clip index (repeatable); merged into the output",
-    )
-    p.set_defaults(handler=_copy_command)
-
-
-def options_from_env(**overrides) -> PipelineOptions:
-    """PipelineOptions for the copy settings from the same environment variables as the web app."""
-    key = os.getenv("GEMINI_API_KEY", "")
-    values = {
-        "copy_provider": os.getenv("CLIPER_COPY_PROVIDER", "") or ("gemini" if key else "local"),
-        "gemini_api_key": key,
-        "gemini_model": os.getenv("CLIPER_GEMINI_MODEL", "gemini-2.5-flash"),
-        "gemini_base_url": os.getenv("CLIPER_GEMINI_BASE_URL", ""),
-        "openai_base_url": os.getenv("CLIPER_OPENAI_BASE_URL", ""),
-        "openai_api_key": os.getenv("CLIPER_OPENAI_API_KEY", ""),
-        "openai_model": os.getenv("CLIPER_OPENAI_MODEL", ""),
-        "mandatory_hashtags": os.getenv("CLIPER_MANDATORY_HASHTAGS", "").replace(",", " ").split(),
-        "platform": os.getenv("CLIPER_PLATFORM", "tiktok"),
-        "quality_threshold": float(os.getenv("CLIPER_QUALITY_THRESHOLD", "7.5")),
-        "embedding_model": os.getenv("CLIPER_EMBEDDING_MODEL", ""),
-    }
-    values.update({name: value for name, value in overrides.items() if value is not None})
-    return PipelineOptions(**values)
-
-
-def _copy_command(args) -> int:
-    from tqdm import tqdm
-
-    try:
-        clips = ClipsResult.model_validate_json(args.clips.read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"Cannot read clips from {args.clips}: {exc}") from exc
-    language = args.language or "en"
-    if args.transcript:
-        try:
-            language = Transcript.model_validate_json(args.transcript.read_text()).language or language
-        except (OSError, ValueError) as exc:
-            raise InputError(f"Cannot read the transcript {args.transcript}: {exc}") from exc
-    options = options_from_env(copy_provider=args.provider, platform=args.platform, mandatory_hashtags=args.hashtags)
-    selected = dict(enumerate(clips.clips))
-    if args.clip_ids:
-        unknown = [i for i in args.clip_ids if i not in selected]
-        if unknown:
-            raise InputError(f"No clip {unknown[0]} in {args.clips} (it has {len(selected)})")
-        selected = {i: selected[i] for i in args.clip_ids}
-    with tqdm(total=100, desc="Write copy", unit="%", bar_format="{l_bar}{bar}| {postfix}") as bar:
-
-        def progress(fraction, message=""):
-            bar.n = round(100 * min(max(fraction, 0.0), 1.0))
-            bar.set_postfix_str(message[:60], refresh=True)
-
-        result = write_copies(selected, language=language, options=options, progress=progress)
-    if args.clip_ids and args.output.exists():
-        result = merge_copies(CopiesResult.model_validate_json(args.output.read_text()), result)
-    from ..stages import write_model
-
-    write_model(args.output, result)
-    label = " (local drafts)" if result.is_local_draft else ""
-    print(f"{len(result.copies)} copies{label}, {len(result.failures)} failed -> {args.output}")
-    for failure in result.failures:
-        print(f"  clip {failure.clip_id}: {failure.reason}")
-    if result.tokens_in or result.tokens_out:
-        print(f"  tokens {result.tokens_in} in / {result.tokens_out} out, estimated ${result.cost_usd:.4f}")
-    return 0

@@ -66,7 +66,7 @@ class CopyJob:
         return self.client is None
 
     def local_analyses(self, on_progress=None) -> dict[int, local.ClipAnalysis]:
-        missing = {clip_id: clip for clip_id, clip in self.clips.items() if clip_id not in self.analyses}
+        missing = {clip_index: clip for clip_index, clip in self.clips.items() if clip_index not in self.analyses}
         if missing:
             self.analyses.update(local.analyse(missing, self.options.embedding_model, on_progress))
         return self.analyses
@@ -88,11 +88,11 @@ def build_graph(job: CopyJob):
             analyses = job.local_analyses(embedding_progress)
             return {"styles": local.classify(analyses, job.language, job.options.embedding_model)}
         styles, update = _classify_with_llm(job, note)
-        missing = [clip_id for clip_id in job.clips if clip_id not in styles]
+        missing = [clip_index for clip_index in job.clips if clip_index not in styles]
         if missing:  # the model failed or skipped clips: zero-shot for those
             note(f"Classifying {len(missing)} clips locally")
             fallback = local.classify(job.local_analyses(embedding_progress), job.language, job.options.embedding_model)
-            styles.update({clip_id: fallback[clip_id] for clip_id in missing})
+            styles.update({clip_index: fallback[clip_index] for clip_index in missing})
         return {"styles": styles, **update}
 
     def group(state: CopyState) -> dict:
@@ -100,7 +100,7 @@ def build_graph(job: CopyJob):
         pending = state["pending"] if attempt > 1 else list(job.clips)
         groups = {style: [c for c in pending if state["styles"][c][0] == style] for style in STYLES}
         tries = dict(state.get("tries", {}))
-        tries.update({clip_id: tries.get(clip_id, 0) + 1 for clip_id in pending})
+        tries.update({clip_index: tries.get(clip_index, 0) + 1 for clip_index in pending})
         return {"attempt": attempt, "pending": pending, "groups": groups, "tries": tries, "round_results": None}
 
     def route_writers(state: CopyState) -> list[str]:
@@ -108,43 +108,43 @@ def build_graph(job: CopyJob):
 
     def make_writer(style: CopyStyle):
         def write(state: CopyState) -> dict:
-            clip_ids = state["groups"][style]
+            clip_indexes = state["groups"][style]
             if job.is_local:
                 analyses = job.local_analyses()
                 drafts = {
-                    clip_id: local.draft(
-                        clip_id,
-                        job.clips[clip_id],
-                        analyses[clip_id],
+                    clip_index: local.draft(
+                        clip_index,
+                        job.clips[clip_index],
+                        analyses[clip_index],
                         style,
                         language=job.language,
                         mandatory_hashtags=job.options.mandatory_hashtags,
                         max_chars=job.max_chars,
                     )
-                    for clip_id in clip_ids
+                    for clip_index in clip_indexes
                 }
                 return {"round_results": drafts}
-            return _write_with_llm(job, style, clip_ids, state.get("feedback", {}), note)
+            return _write_with_llm(job, style, clip_indexes, state.get("feedback", {}), note)
 
         return write
 
     def merge(state: CopyState) -> dict:
         results = state.get("round_results", {})
         merged = {
-            clip_id: results.get(clip_id, ("error", "the model returned no copy for this clip", True))
-            for clip_id in state["pending"]
+            clip_index: results.get(clip_index, ("error", "the model returned no copy for this clip", True))
+            for clip_index in state["pending"]
         }
         return {"merged": merged}
 
     def validate(state: CopyState) -> dict:
         valid, problems = {}, {}
-        for clip_id, outcome in state["merged"].items():
+        for clip_index, outcome in state["merged"].items():
             if isinstance(outcome, tuple):
-                problems[clip_id] = (outcome[1], outcome[2])
+                problems[clip_index] = (outcome[1], outcome[2])
                 continue
-            style, confidence = state["styles"][clip_id]
+            style, confidence = state["styles"][clip_index]
             try:
-                valid[clip_id] = rules.validate_draft(
+                valid[clip_index] = rules.validate_draft(
                     outcome,
                     style=style,
                     confidence=confidence,
@@ -152,35 +152,35 @@ def build_graph(job: CopyJob):
                     max_chars=job.max_chars,
                 )
             except ValidationError as exc:
-                problems[clip_id] = (rules.describe_error(exc), True)
+                problems[clip_index] = (rules.describe_error(exc), True)
         return {"valid": valid, "problems": problems}
 
     def quality(state: CopyState) -> dict:
         best = dict(state.get("best", {}))
-        for clip_id, copy in state["valid"].items():
-            if clip_id not in best or copy.engagement_score > best[clip_id].engagement_score:
-                best[clip_id] = copy
+        for clip_index, copy in state["valid"].items():
+            if clip_index not in best or copy.engagement_score > best[clip_index].engagement_score:
+                best[clip_index] = copy
         failures = dict(state.get("failures", {}))
         threshold = job.options.quality_threshold
         feedback, retry = {}, []
-        for clip_id, (reason, retryable) in state["problems"].items():
-            if clip_id in best:
+        for clip_index, (reason, retryable) in state["problems"].items():
+            if clip_index in best:
                 continue  # an earlier round gave a valid copy: keep it
             if retryable:
-                retry.append(clip_id)
-                feedback[clip_id] = prompts.phrase("feedback_invalid", job.language, reason=reason)
-            failures[clip_id] = reason
+                retry.append(clip_index)
+                feedback[clip_index] = prompts.phrase("feedback_invalid", job.language, reason=reason)
+            failures[clip_index] = reason
         average = sum(copy.engagement_score for copy in best.values()) / len(best) if best else 0.0
         if best and average < threshold:
-            for clip_id, copy in best.items():
-                if copy.engagement_score < threshold and clip_id in state["pending"]:
-                    retry.append(clip_id)
-                    feedback[clip_id] = prompts.phrase(
+            for clip_index, copy in best.items():
+                if copy.engagement_score < threshold and clip_index in state["pending"]:
+                    retry.append(clip_index)
+                    feedback[clip_index] = prompts.phrase(
                         "feedback_weak", job.language, score=copy.engagement_score, threshold=threshold
                     )
         can_retry = not job.is_local and state["attempt"] < MAX_ATTEMPTS
-        for clip_id in best:
-            failures.pop(clip_id, None)
+        for clip_index in best:
+            failures.pop(clip_index, None)
         return {"best": best, "failures": failures, "feedback": feedback, "pending": sorted(retry) if can_retry else []}
 
     def route_quality(state: CopyState) -> str:
@@ -189,14 +189,14 @@ def build_graph(job: CopyJob):
     def save(state: CopyState) -> dict:
         best = state.get("best", {})
         failures = [
-            CopyFailure(clip_id=clip_id, reason=_failure_reason(reason, state["tries"][clip_id]))
-            for clip_id, reason in sorted(state.get("failures", {}).items())
-            if clip_id not in best
+            CopyFailure(clip_index=clip_index, reason=_failure_reason(reason, state["tries"][clip_index]))
+            for clip_index, reason in sorted(state.get("failures", {}).items())
+            if clip_index not in best
         ]
         tokens_in, tokens_out = state.get("tokens_in", 0), state.get("tokens_out", 0)
         model_name = local.model_label(job.options.embedding_model) if job.is_local else job.client.model_name
         result = CopiesResult(
-            copies=[best[clip_id] for clip_id in sorted(best)],
+            copies=[best[clip_index] for clip_index in sorted(best)],
             failures=failures,
             provider="local" if job.is_local else job.client.provider,
             model=model_name,
@@ -231,17 +231,17 @@ def _failure_reason(reason: str, attempts: int) -> str:
     return f"{reason} (after {attempts} attempts)" if attempts > 1 else reason
 
 
-def _clips_message(job: CopyJob, clip_ids: list[int], feedback: dict[int, str]) -> str:
+def _clips_message(job: CopyJob, clip_indexes: list[int], feedback: dict[int, str]) -> str:
     clips = []
-    for clip_id in clip_ids:
-        clip = job.clips[clip_id]
+    for clip_index in clip_indexes:
+        clip = job.clips[clip_index]
         entry = {
-            "clip_id": clip_id,
+            "clip_index": clip_index,
             "duration_s": round(clip.end - clip.start, 1),
             "transcript": clip.text[:MAX_TRANSCRIPT_CHARS],
         }
-        if clip_id in feedback:
-            entry["feedback"] = feedback[clip_id]
+        if clip_index in feedback:
+            entry["feedback"] = feedback[clip_index]
         clips.append(entry)
     return json.dumps({"clips": clips}, ensure_ascii=False, indent=1)
 
@@ -260,16 +260,16 @@ def _classify_with_llm(job: CopyJob, note) -> tuple[dict, dict]:
             continue
         for item in outcome.data.get("classifications", []):
             try:
-                clip_id, style = _as_clip_id(item["clip_id"]), item["style"]
+                clip_index, style = _as_clip_index(item["clip_index"]), item["style"]
                 confidence = min(max(float(item.get("confidence", 0.5)), 0.0), 1.0)
             except (KeyError, TypeError, ValueError):
                 continue
-            if clip_id in batch and style in STYLES and clip_id not in styles:
-                styles[clip_id] = (style, confidence)
+            if clip_index in batch and style in STYLES and clip_index not in styles:
+                styles[clip_index] = (style, confidence)
     return styles, {"tokens_in": tokens_in, "tokens_out": tokens_out}
 
 
-def _write_with_llm(job: CopyJob, style: CopyStyle, clip_ids: list[int], feedback: dict[int, str], note) -> dict:
+def _write_with_llm(job: CopyJob, style: CopyStyle, clip_indexes: list[int], feedback: dict[int, str], note) -> dict:
     mandatory = " ".join(rules.merge_hashtags(job.options.mandatory_hashtags, []))
     if mandatory:
         rule = prompts.phrase("mandatory_rule", job.language, hashtags=mandatory)
@@ -280,25 +280,27 @@ def _write_with_llm(job: CopyJob, style: CopyStyle, clip_ids: list[int], feedbac
     )
     results: dict[int, Any] = {}
     tokens_in = tokens_out = 0
-    for start in range(0, len(clip_ids), BATCH_SIZE):
-        batch = clip_ids[start : start + BATCH_SIZE]
+    for start in range(0, len(clip_indexes), BATCH_SIZE):
+        batch = clip_indexes[start : start + BATCH_SIZE]
         user = prompts.phrase("user_intro", job.language) + "\n\n" + _clips_message(job, batch, feedback)
         outcome = job.client.call(system, user, rules.llm_schema(), note)
         tokens_in, tokens_out = tokens_in + outcome.tokens_in, tokens_out + outcome.tokens_out
         if outcome.data is None:
-            results.update({clip_id: ("error", outcome.error, outcome.retryable) for clip_id in batch})
+            results.update({clip_index: ("error", outcome.error, outcome.retryable) for clip_index in batch})
             continue
         copies = outcome.data.get("copies")
         for item in copies if isinstance(copies, list) else []:
-            clip_id = _as_clip_id(item.get("clip_id")) if isinstance(item, dict) else None
-            if clip_id in batch and clip_id not in results:
-                results[clip_id] = item
-        if len(clip_ids) > BATCH_SIZE:
-            note(f"{style.capitalize()} copy: {min(start + BATCH_SIZE, len(clip_ids))} of {len(clip_ids)} clips")
+            clip_index = _as_clip_index(item.get("clip_index")) if isinstance(item, dict) else None
+            if clip_index in batch and clip_index not in results:
+                results[clip_index] = item
+        if len(clip_indexes) > BATCH_SIZE:
+            note(
+                f"{style.capitalize()} copy: {min(start + BATCH_SIZE, len(clip_indexes))} of {len(clip_indexes)} clips"
+            )
     return {"round_results": results, "tokens_in": tokens_in, "tokens_out": tokens_out}
 
 
-def _as_clip_id(value) -> int | None:
+def _as_clip_index(value) -> int | None:
     """Models sometimes quote numbers: 3, 3.0 and "3" are all clip 3."""
     try:
         number = float(value)

@@ -9,13 +9,13 @@
 - Scores: a documented heuristic (`heuristic_scores`), not a prediction.
 """
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import config
 from ..schemas import ClipProposal, CopyStyle
 from . import keywords, prompts, rules
 
@@ -43,7 +43,7 @@ def embedder(configured: str = ""):
 
 def model_label(configured: str = "") -> str:
     """What CopiesResult.model says for local drafts."""
-    configured = configured or os.getenv("CLIPER_EMBEDDING_MODEL", "")
+    configured = configured or config.current().embedding_model
     return f"local:{Path(configured).name}" if configured else "local:all-MiniLM-L6-v2"
 
 
@@ -71,11 +71,11 @@ def analyse(clips: dict[int, ClipProposal], embedding_model: str = "", on_progre
     `on_progress(done, total)` is called after each batch (texts embedded so far).
     """
     parts = {}
-    for clip_id, clip in clips.items():
+    for clip_index, clip in clips.items():
         every = keywords.sentences(clip.text) or [clip.text.strip() or "…"]
         chosen = _sample(len(every))
         positions = np.array(chosen, dtype=float) / max(len(every) - 1, 1)
-        parts[clip_id] = ([every[i] for i in chosen], positions, keywords.candidates(clip.text, KEYWORD_CANDIDATES))
+        parts[clip_index] = ([every[i] for i in chosen], positions, keywords.candidates(clip.text, KEYWORD_CANDIDATES))
     flat = [text for sentences, _, found in parts.values() for text in [*sentences, *found]]
     batches = []
     for start in range(0, len(flat), EMBED_BATCH):
@@ -84,13 +84,13 @@ def analyse(clips: dict[int, ClipProposal], embedding_model: str = "", on_progre
             on_progress(min(start + EMBED_BATCH, len(flat)), len(flat))
     vectors = np.concatenate(batches)
     analyses, offset = {}, 0
-    for clip_id, (sentences, positions, found) in parts.items():
+    for clip_index, (sentences, positions, found) in parts.items():
         own = vectors[offset : offset + len(sentences)]
         found_vectors = vectors[offset + len(sentences) : offset + len(sentences) + len(found)]
         offset += len(sentences) + len(found)
         mean = own.mean(axis=0)
         clip_vector = mean / (np.linalg.norm(mean) or 1.0)
-        analyses[clip_id] = ClipAnalysis(sentences, positions, own, clip_vector, found, found_vectors)
+        analyses[clip_index] = ClipAnalysis(sentences, positions, own, clip_vector, found, found_vectors)
     return analyses
 
 
@@ -116,7 +116,7 @@ def classify(
     examples = _style_examples(language, embedding_model)
     cues = prompts.phrases(language)["style_cues"]
     styles = {}
-    for clip_id, analysis in analyses.items():
+    for clip_index, analysis in analyses.items():
         similarity = np.array(
             [np.sort(examples[style] @ analysis.clip_vector)[-TOP_EXAMPLES:].mean() for style in STYLES]
         )
@@ -124,7 +124,7 @@ def classify(
         weights = np.exp((similarity - similarity.max()) / SOFTMAX_TEMPERATURE)
         probabilities = weights / weights.sum()
         best = int(probabilities.argmax())
-        styles[clip_id] = (STYLES[best], float(probabilities[best]))
+        styles[clip_index] = (STYLES[best], float(probabilities[best]))
     return styles
 
 
@@ -206,7 +206,7 @@ def heuristic_scores(clip: ClipProposal, hook: str, style: CopyStyle) -> tuple[f
 
 
 def draft(
-    clip_id: int,
+    clip_index: int,
     clip: ClipProposal,
     analysis: ClipAnalysis,
     style: CopyStyle,
@@ -232,7 +232,7 @@ def draft(
         text = shorten(first, budget)
     engagement, viral = heuristic_scores(clip, hook, style)
     return {
-        "clip_id": clip_id,
+        "clip_index": clip_index,
         "hook": shorten(hook, rules.HOOK_MAX_CHARS),
         "text": text,
         "hashtags": hashtags,

@@ -4,53 +4,19 @@ Drafts arrive as plain dicts (from an LLM's JSON or the local drafter); `validat
 into a saved `schemas.ClipCopy` or raises `pydantic.ValidationError` with the reason.
 """
 
-import re
-
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from ..errors import InputError
+from ..caption_rules import (  # noqa: F401 - the copy stage's names for the shared rules
+    MAX_HASHTAGS,
+    PLATFORM_CHAR_LIMITS,
+    caption,
+    char_limit,
+    merge_hashtags,
+    normalise_hashtag,
+)
 from ..schemas import ClipCopy, CopyStyle
 
-# Characters a caption may hold, text and hashtags together ("text\n\n#a #b"), as each platform
-# counts them for the field the copy goes into (YouTube: the Shorts title).
-PLATFORM_CHAR_LIMITS = {"tiktok": 2200, "instagram": 2200, "youtube": 100, "x": 280}
-MAX_HASHTAGS = 8
 HOOK_MAX_CHARS = 150
-
-_HASHTAG_JUNK = re.compile(r"[^\w]", re.UNICODE)
-
-
-def char_limit(platform: str) -> int:
-    """The caption length limit (characters) of a target platform."""
-    try:
-        return PLATFORM_CHAR_LIMITS[platform.lower()]
-    except KeyError:
-        known = ", ".join(PLATFORM_CHAR_LIMITS)
-        raise InputError(f"Unknown platform {platform!r}: use one of {known}") from None
-
-
-def normalise_hashtag(tag: str) -> str:
-    """'#AI CDMX' / 'aicdmx' -> '#AICDMX'; '' when nothing usable is left."""
-    body = _HASHTAG_JUNK.sub("", tag.strip().lstrip("#"))
-    return f"#{body}" if body else ""
-
-
-def caption(text: str, hashtags: list[str]) -> str:
-    """The caption as posted: the text, a blank line, the hashtags."""
-    return f"{text}\n\n{' '.join(hashtags)}" if hashtags else text
-
-
-def merge_hashtags(mandatory: list[str], others: list[str]) -> list[str]:
-    """Mandatory hashtags first, then the others; duplicates (any case) and junk dropped."""
-    seen: set[str] = set()
-    merged = []
-    for tag in [*mandatory, *others]:
-        tag = normalise_hashtag(tag)
-        if tag and tag.lower() not in seen:
-            seen.add(tag.lower())
-            merged.append(tag)
-    keep = max(MAX_HASHTAGS, len(mandatory))
-    return merged[:keep]
 
 
 class DraftCopy(BaseModel):
@@ -60,7 +26,7 @@ class DraftCopy(BaseModel):
     when missing) and `max_chars` (caption limit of the platform).
     """
 
-    clip_id: int
+    clip_index: int
     hook: str = Field(default="", description="First line a viewer reads")
     text: str = Field(min_length=1, description="The caption without hashtags")
     hashtags: list[str] = Field(default_factory=list)
@@ -107,7 +73,7 @@ def llm_schema() -> dict:
     copy_schema = {
         "type": "object",
         "properties": {
-            "clip_id": {"type": "integer"},
+            "clip_index": {"type": "integer"},
             "hook": {"type": "string"},
             "text": {"type": "string"},
             "hashtags": {"type": "array", "items": {"type": "string"}},
@@ -115,7 +81,7 @@ def llm_schema() -> dict:
             "engagement_score": {"type": "number", "minimum": 0, "maximum": 10},
             "viral_potential": {"type": "number", "minimum": 0, "maximum": 10},
         },
-        "required": ["clip_id", "hook", "text", "hashtags", "topics", "engagement_score", "viral_potential"],
+        "required": ["clip_index", "hook", "text", "hashtags", "topics", "engagement_score", "viral_potential"],
     }
     return {
         "title": "copy_batch",
@@ -131,11 +97,11 @@ def classifier_schema() -> dict:
     item = {
         "type": "object",
         "properties": {
-            "clip_id": {"type": "integer"},
+            "clip_index": {"type": "integer"},
             "style": {"type": "string", "enum": ["viral", "educational", "storytelling"]},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1},
         },
-        "required": ["clip_id", "style", "confidence"],
+        "required": ["clip_index", "style", "confidence"],
     }
     return {
         "title": "clip_styles",

@@ -1,0 +1,65 @@
+"""`render` one clip and make the offline `sample` talk."""
+
+from pathlib import Path
+
+from ..errors import InputError
+from ..render import render_clip
+from ..schemas import Aspect, Strategy, SubtitleStyle, Transcript, values
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("render", help="render one clip (crop, subtitles, audio) to MP4")
+    p.add_argument("media", type=Path)
+    p.add_argument("--start", type=float, required=True, help="seconds")
+    p.add_argument("--end", type=float, required=True, help="seconds")
+    p.add_argument("--aspect", default="9:16", choices=values(Aspect))
+    p.add_argument("--strategy", default="keep_in_frame", choices=values(Strategy))
+    p.add_argument("--transcript", type=Path, help="transcript.json with word times (for subtitles)")
+    p.add_argument("--subtitles", default="clean", choices=values(SubtitleStyle))
+    p.add_argument("--preview", action="store_true", help="540x960 fast preview instead of the final")
+    p.add_argument("--sample-every", type=int, default=3, help="analyse every Nth frame for faces")
+    p.add_argument("--max-bytes", type=int, default=0, help="refuse outputs larger than this")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .mp4")
+    p.set_defaults(handler=_render_command)
+
+    p = subparsers.add_parser("sample", help="make the offline sample talk video (espeak-ng speech)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .mp4")
+    p.add_argument("--language", default="en")
+    p.add_argument("--width", type=int, default=1280)
+    p.add_argument("--height", type=int, default=720)
+    p.add_argument("--fps", type=int, default=25)
+    p.add_argument("--text", help="text to speak instead of the built-in talk")
+    p.set_defaults(handler=_sample_command)
+
+
+def _render_command(args) -> int:
+    from tqdm import tqdm
+
+    words = None
+    if args.transcript:
+        if not args.transcript.exists():
+            raise InputError(f"No such transcript: {args.transcript}")
+        words = Transcript.model_validate_json(args.transcript.read_text()).words
+    with tqdm(total=100, desc="Render", unit="%") as bar:
+
+        def report(fraction: float, message: str = "") -> None:
+            bar.n = round(100 * fraction)
+            bar.set_postfix_str(message, refresh=True)
+
+        result = render_clip(
+            args.media, args.start, args.end, args.output, words=words, aspect=args.aspect,
+            strategy=args.strategy, subtitle_style=args.subtitles, preview=args.preview,
+            sample_every=args.sample_every, max_bytes=args.max_bytes, progress=report,
+        )  # fmt: skip
+    print(result.model_dump_json(indent=1))
+    return 0
+
+
+def _sample_command(args) -> int:
+    from ..sample import make_sample_talk
+
+    path = make_sample_talk(
+        args.output, language=args.language, width=args.width, height=args.height, fps=args.fps, text=args.text
+    )
+    print(path)
+    return 0

@@ -1,0 +1,217 @@
+"""Face analysis: where the speaker's face is in each frame of a clip, and where the camera cuts.
+
+ffmpeg decodes the clip's time range already downscaled; every frame feeds a cheap cut detector
+(HSV difference, like PySceneDetect's ContentDetector) and every `sample_every`-th frame of each
+shot goes to MediaPipe's full-range face detector. `crop_path` then hands the boxes to
+`crop_plan` for the crop path itself.
+
+A failing or absent detector never fails: the crop falls back to the centre, with a warning.
+"""
+
+import contextlib
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import assets
+from .crop_plan import ASPECTS, FaceSamples, crop_size, plan
+from .errors import InputError
+from .probe import VideoInfo, input_args, probe_video
+from .schemas import Aspect, CropPath, Strategy, values
+
+__all__ = ["VideoInfo", "crop_path", "probe_video"]
+
+ANALYSIS_WIDTH = 384  # px; the full-range model sees 192x192 anyway, so more only costs decoding
+CUT_THRESHOLD = 27.0  # mean HSV difference (0..255), ContentDetector's default
+MIN_SHOT_S = 0.5
+
+
+def crop_path(
+    media_path: Path,
+    start_s: float,
+    end_s: float,
+    *,
+    aspect: str = "9:16",
+    strategy: str = "keep_in_frame",
+    sample_every: int = 3,
+    margin: float = 0.15,
+    progress=None,
+    speaker_aware: bool = True,
+) -> CropPath:
+    """The crop window over the clip `start_s`..`end_s` (seconds in the source).
+
+    Returned times are clip-relative seconds, positions source pixels. Never raises because of
+    the face detector: without faces the crop is centred and `warning` says why.
+    `progress(fraction, message)` is called now and then if given (it may raise Cancelled).
+    """
+    if aspect not in ASPECTS:
+        raise InputError(f"Unknown aspect ratio {aspect!r}: use {', '.join(values(Aspect))}")
+    if strategy not in values(Strategy):
+        raise InputError(f"Unknown reframing strategy {strategy!r}: use {' or '.join(values(Strategy))}")
+    if end_s <= start_s:
+        raise InputError(f"The clip ends ({end_s:.2f} s) before it starts ({start_s:.2f} s)")
+    video = probe_video(media_path)
+    width, height = crop_size(video.width, video.height, aspect)
+    path = CropPath(
+        width=width,
+        height=height,
+        source_width=video.width,
+        source_height=video.height,
+        fps=video.fps,
+        times=[0.0],
+        xs=[(video.width - width) // 2],
+        ys=[(video.height - height) // 2],
+    )
+    if width == video.width and height == video.height:
+        return path  # nothing to reframe: the crop is the whole frame
+    sample_every = max(1, int(sample_every))
+    try:
+        samples = _analyse(media_path, video, start_s, end_s, sample_every, progress)
+    except (InputError, OSError, RuntimeError, ValueError) as exc:
+        path.warning = f"Face analysis failed ({str(exc)[:200]}): centre crop"
+        return path
+    plan(path, samples, strategy, margin)
+    if speaker_aware:  # two faces, a wide shot or a close-up: pipeline/layouts.py frames it
+        from . import speakers
+
+        path = speakers.frame(path, samples, media_path, video, start_s, end_s, aspect=aspect, margin=margin)
+    return path
+
+
+def _analyse(
+    media_path: Path, video: VideoInfo, start_s: float, end_s: float, sample_every: int, progress
+) -> FaceSamples:
+    import cv2
+
+    scale_w = min(ANALYSIS_WIDTH, video.width)
+    scale_w -= scale_w % 2
+    scale_h = max(2, round(video.height * scale_w / video.width / 2) * 2)
+    to_source = video.width / scale_w
+    duration_s = end_s - start_s
+    cmd = [
+        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+        "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", *input_args(media_path),
+        # scaling in YUV first, then converting the small frame: 3x less CPU than scaling to RGB
+        "-map", "0:v:0", "-vf", f"scale={scale_w}:{scale_h}:flags=fast_bilinear,format=yuv420p",
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+    ]  # fmt: skip
+    frame_bytes = scale_w * scale_h * 3
+    samples = FaceSamples()
+    detector = _open_detector(samples)
+    # stderr to a file, not a pipe: nobody reads a pipe while frames are read, and ffmpeg blocks
+    # (and with it this loop, forever) once a long warning fills the pipe's 64 KB.
+    stderr_file = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file)
+    _widen_pipe(proc.stdout.fileno())
+    try:
+        previous_hsv = None
+        frame_index = shot_start_index = 0
+        shot_id = 0
+        min_shot_frames = max(1, round(MIN_SHOT_S * video.fps))
+        while True:
+            data = proc.stdout.read(frame_bytes)
+            if len(data) < frame_bytes:
+                break
+            frame = np.frombuffer(data, np.uint8).reshape(scale_h, scale_w, 3)
+            t = frame_index / video.fps
+            small = cv2.resize(frame, (64, max(2, 64 * scale_h // scale_w)), interpolation=cv2.INTER_AREA)
+            hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV).astype(np.int16)
+            if previous_hsv is not None and frame_index - shot_start_index >= min_shot_frames:
+                difference = np.abs(hsv - previous_hsv).mean()
+                if difference >= CUT_THRESHOLD:
+                    samples.cuts.append(round(t, 3))
+                    shot_start_index = frame_index
+                    shot_id += 1
+            previous_hsv = hsv
+            if (frame_index - shot_start_index) % sample_every == 0:
+                samples.times.append(round(t, 3))
+                samples.shot_ids.append(shot_id)
+                boxes = _detect(detector, frame, samples)
+                samples.boxes.append(
+                    [(x * to_source, y * to_source, w * to_source, h * to_source, score) for x, y, w, h, score in boxes]
+                )
+                if progress is not None and len(samples.times) % 20 == 0:
+                    progress(min(t / duration_s, 1.0), "Finding faces")
+            frame_index += 1
+    finally:
+        if detector is not None:
+            try:
+                detector.close()
+            except Exception:  # noqa: BLE001 - closing must not fail a render either
+                pass
+        proc.stdout.close()
+        proc.kill()
+        proc.wait()
+        stderr_file.seek(0)
+        stderr = stderr_file.read().decode(errors="replace")
+        stderr_file.close()
+    if not samples.times:
+        raise RuntimeError(f"ffmpeg decoded no frames: {stderr.strip()[-200:]}")
+    return samples
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let ffmpeg decode a few frames ahead while the detector works (Linux; 64 KB otherwise)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+@contextlib.contextmanager
+def _native_stderr_muted():
+    """Silence the ~50 lines TFLite prints (to file descriptor 2) while loading the model."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _open_detector(samples: FaceSamples):
+    """MediaPipe's full-range face detector, or None (error noted in samples) if it cannot load."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    try:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        model_path = assets.face_model_path()
+        if not model_path.exists():
+            raise FileNotFoundError(f"face model missing: {model_path} (run scripts/setup.sh)")
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)), min_detection_confidence=0.5
+        )
+        with _native_stderr_muted():
+            return vision.FaceDetector.create_from_options(options)
+    except Exception as exc:  # noqa: BLE001 - any detector problem means "centre crop", never a failure
+        samples.detector_error = f"{type(exc).__name__}: {exc}"[:200]
+        return None
+
+
+def _detect(detector, frame: np.ndarray, samples: FaceSamples) -> list[tuple[float, float, float, float, float]]:
+    if detector is None:
+        return []
+    try:
+        import mediapipe as mp
+
+        result = detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame)))
+    except Exception as exc:  # noqa: BLE001 - see _open_detector
+        samples.detector_error = f"{type(exc).__name__}: {exc}"[:200]
+        return []
+    boxes = []
+    for detection in result.detections:
+        box = detection.bounding_box
+        score = detection.categories[0].score if detection.categories else 0.0
+        boxes.append((float(box.origin_x), float(box.origin_y), float(box.width), float(box.height), float(score)))
+    return boxes
