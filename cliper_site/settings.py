@@ -208,6 +208,13 @@ CLIPER = {
     "QUALITY_THRESHOLD": envfloat("CLIPER_QUALITY_THRESHOLD", 7.5),
     "FACE_SAMPLE_EVERY": envint("CLIPER_FACE_SAMPLE_EVERY", 3),
     "RENDER_MAX_BYTES": envint("CLIPER_RENDER_MAX_BYTES", 0),  # 0 = no limit beyond the disk
+    # Finals: loudness target (LUFS integrated; "off" keeps the source levels), true peak ceiling,
+    # and the pause length that silence trimming cuts (trimming itself is chosen per video / clip).
+    "LOUDNESS_LUFS": None
+    if os.getenv("CLIPER_LOUDNESS_LUFS", "").strip().lower() == "off"
+    else envfloat("CLIPER_LOUDNESS_LUFS", -14.0),
+    "TRUE_PEAK_DB": envfloat("CLIPER_TRUE_PEAK_DB", -1.0),
+    "TRIM_PAUSE_S": envfloat("CLIPER_TRIM_PAUSE_S", 0.6),
 }
 
 LOGGING = {

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from pipeline.schemas import PipelineOptions
+from pipeline.schemas import CaptionStyle, PipelineOptions
 
 
 def default_copy_provider() -> str:
@@ -45,4 +45,9 @@ def pipeline_options(video) -> PipelineOptions:
         allow_private_urls=cfg["ALLOW_PRIVATE_URLS"],
         blocked_networks=cfg["BLOCKED_NETWORKS"],
         render_max_bytes=cfg["RENDER_MAX_BYTES"],
+        caption_style=CaptionStyle.model_validate(video.caption_style) if video.caption_style else None,
+        loudness_lufs=cfg["LOUDNESS_LUFS"],
+        true_peak_db=cfg["TRUE_PEAK_DB"],
+        trim_silence=video.trim_silence,
+        trim_pause_s=cfg["TRIM_PAUSE_S"],
     )

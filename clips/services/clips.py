@@ -6,9 +6,8 @@ from django_q.tasks import async_task
 
 from pipeline.errors import InputError
 
-from .. import stage_results
+from .. import finishing, stage_results
 from ..models import Clip
-from ..options import pipeline_options
 
 
 @transaction.atomic
@@ -66,7 +65,7 @@ def clip_render(*, clip_id: int, preview: bool) -> None:
 
     clip = Clip.objects.select_related("video").get(pk=clip_id)
     video = clip.video
-    options = pipeline_options(video)
+    options, hook_text = finishing.clip_render_options(clip)
     words = [Word(**w) for w in video.transcript.words] if hasattr(video, "transcript") else []
     if not preview:
         Clip.objects.filter(pk=clip.pk).update(final_state=Clip.FinalState.RENDERING)
@@ -85,6 +84,7 @@ def clip_render(*, clip_id: int, preview: bool) -> None:
             start_s=clip.start_s,
             end_s=clip.end_s,
             words=words,
+            hook_text=hook_text,
         )
     except (InputError, OSError) as exc:
         message = str(exc) if isinstance(exc, InputError) else f"{exc.strerror or exc} (file system)"
