@@ -7,6 +7,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
+from pipeline.config import Settings as PipelineSettings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -186,36 +188,9 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- the pipeline ----------------------------------------------------------------------
-CLIPER_MODELS_DIR = os.getenv("CLIPER_MODELS_DIR", str(BASE_DIR / "models"))
-CLIPER = {
-    "WHISPER_MODEL": os.getenv("CLIPER_WHISPER_MODEL", "base"),
-    "ALIGN_MODEL_DIR": os.getenv("CLIPER_ALIGN_MODEL_DIR", ""),
-    "EMBEDDING_MODEL": os.getenv("CLIPER_EMBEDDING_MODEL", ""),
-    "MAX_UPLOAD_BYTES": envint("CLIPER_MAX_UPLOAD_BYTES", 10 * 1024**3),
-    "MAX_DURATION_S": envfloat("CLIPER_MAX_DURATION_S", 10 * 3600),
-    "ALLOW_PRIVATE_URLS": envbool("CLIPER_ALLOW_PRIVATE_URLS"),
-    # CIDRs a URL ingest may not connect to; unset = every non-public range (pipeline.netguard).
-    "BLOCKED_NETWORKS": envlist("CLIPER_BLOCKED_NETWORKS") or None,
-    "COPY_PROVIDER": os.getenv("CLIPER_COPY_PROVIDER", ""),  # "" = gemini when a key is set, else local
-    "GEMINI_API_KEY": os.getenv("GEMINI_API_KEY", ""),
-    "GEMINI_MODEL": os.getenv("CLIPER_GEMINI_MODEL", "gemini-2.5-flash"),
-    "GEMINI_BASE_URL": os.getenv("CLIPER_GEMINI_BASE_URL", ""),
-    "OPENAI_BASE_URL": os.getenv("CLIPER_OPENAI_BASE_URL", ""),
-    "OPENAI_API_KEY": os.getenv("CLIPER_OPENAI_API_KEY", ""),
-    "OPENAI_MODEL": os.getenv("CLIPER_OPENAI_MODEL", ""),
-    "MANDATORY_HASHTAGS": envlist("CLIPER_MANDATORY_HASHTAGS", ""),
-    "PLATFORM": os.getenv("CLIPER_PLATFORM", "tiktok"),
-    "QUALITY_THRESHOLD": envfloat("CLIPER_QUALITY_THRESHOLD", 7.5),
-    "FACE_SAMPLE_EVERY": envint("CLIPER_FACE_SAMPLE_EVERY", 3),
-    "RENDER_MAX_BYTES": envint("CLIPER_RENDER_MAX_BYTES", 0),  # 0 = no limit beyond the disk
-    # Finals: loudness target (LUFS integrated; "off" keeps the source levels), true peak ceiling,
-    # and the pause length that silence trimming cuts (trimming itself is chosen per video / clip).
-    "LOUDNESS_LUFS": None
-    if os.getenv("CLIPER_LOUDNESS_LUFS", "").strip().lower() == "off"
-    else envfloat("CLIPER_LOUDNESS_LUFS", -14.0),
-    "TRUE_PEAK_DB": envfloat("CLIPER_TRUE_PEAK_DB", -1.0),
-    "TRIM_PAUSE_S": envfloat("CLIPER_TRIM_PAUSE_S", 0.6),
-}
+# Parsed once by pipeline.config (CLIPER_* variables, GEMINI_API_KEY); add new pipeline settings
+# there. Keys here are the field names in upper case (CLIPER["WHISPER_MODEL"], ...).
+CLIPER = {name.upper(): value for name, value in PipelineSettings().model_dump().items()}
 
 LOGGING = {
     "version": 1,

@@ -16,8 +16,9 @@ from pathlib import Path
 from django.conf import settings
 from zipstream import ZIP_STORED, ZipStream
 
+from pipeline import caption_rules
+
 from .models import Clip, Copy, Video
-from .review import caption
 
 MANIFEST_FIELDS = [
     "clip",
@@ -106,7 +107,7 @@ def approved_zip(*, video: Video, clips: list[Clip]) -> tuple[ZipStream, str]:
         if copy is not None and copy.text:
             row["style"], row["hashtags"] = copy.style, " ".join(copy.hashtags)
             row["caption_file"] = f"{stem}.txt"
-            archive.add((caption(copy.text, copy.hashtags) + "\n").encode(), row["caption_file"])
+            archive.add((caption_rules.caption(copy.text, copy.hashtags) + "\n").encode(), row["caption_file"])
         # The final's own subtitles: trimming may have moved them from the preview's.
         srt_path = video_path.with_suffix(".srt")
         if srt_path.is_file():

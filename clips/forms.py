@@ -14,23 +14,6 @@ from .models import CaptionPreset, Clip, Copy, Video
 from .review import parse_hashtags
 from .uploads import VIDEO_EXTENSIONS, stored_name
 
-LANGUAGES = [
-    ("", "Detect automatically"),
-    ("en", "English"),
-    ("es", "Spanish"),
-    ("fr", "French"),
-    ("de", "German"),
-    ("pt", "Portuguese"),
-    ("it", "Italian"),
-    ("nl", "Dutch"),
-]
-PROVIDERS = [
-    ("", "Site default"),
-    ("local", "Local draft (offline)"),
-    ("gemini", "Gemini"),
-    ("openai", "OpenAI-compatible server"),
-]
-
 
 class VideoForm(forms.ModelForm):
     upload = forms.FileField(
@@ -65,7 +48,6 @@ class VideoForm(forms.ModelForm):
             "aspect": "Aspect ratio",
             "copy_provider": "Copy writer",
         }
-        widgets = {"language": forms.Select(choices=LANGUAGES), "copy_provider": forms.Select(choices=PROVIDERS)}
 
     def __init__(self, *args, upload_refused: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,7 +85,7 @@ class VideoForm(forms.ModelForm):
             if not data.get("title"):
                 data["title"] = os.path.splitext(os.path.basename(upload.name))[0][:300]
             upload.name = stored_name(upload.name)
-        if data.get("clip_preset") == Video.ClipPreset.CUSTOM:
+        if data.get("clip_preset") == Video.CUSTOM_PRESET:
             low, high = data.get("min_clip_s"), data.get("max_clip_s")
             if not low or not high or low < 5 or high <= low:
                 self.add_error("max_clip_s", "Give a minimum of at least 5 s and a larger maximum.")

@@ -5,7 +5,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from pipeline.schemas import CLIP_PRESETS_S
 from pipeline.stages import STAGE_NAMES
+
+from . import choices
 
 
 class Video(models.Model):
@@ -20,13 +23,8 @@ class Video(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    class ClipPreset(models.TextChoices):
-        SHORT = "short", "Short (30–60 s)"
-        MEDIUM = "medium", "Medium (30–90 s)"
-        LONG = "long", "Long (60–180 s)"
-        CUSTOM = "custom", "Custom"
-
-    PRESET_BOUNDS_S = {"short": (30, 60), "medium": (30, 90), "long": (60, 180)}
+    CUSTOM_PRESET = "custom"  # min_clip_s / max_clip_s given by hand
+    PRESET_BOUNDS_S = CLIP_PRESETS_S
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos")
     title = models.CharField(max_length=300, blank=True)
@@ -34,26 +32,20 @@ class Video(models.Model):
     source_url = models.URLField(max_length=2000, blank=True)
     original = models.FileField(upload_to="uploads/%Y/%m/", max_length=500, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
-    language = models.CharField(max_length=10, blank=True, help_text="Requested; blank = detect")
+    language = models.CharField(max_length=10, blank=True, choices=choices.LANGUAGES, help_text="Blank = detect")
     detected_language = models.CharField(max_length=10, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
     # Options chosen on the new-video form.
-    whisper_model = models.CharField(max_length=20, default="base")
-    clip_preset = models.CharField(max_length=10, choices=ClipPreset.choices, default=ClipPreset.MEDIUM)
+    whisper_model = models.CharField(max_length=20, blank=True, help_text="Blank = the site default")
+    clip_preset = models.CharField(max_length=10, choices=choices.CLIP_PRESETS, default="medium")
     min_clip_s = models.FloatField(default=30)
     max_clip_s = models.FloatField(default=90)
-    aspect = models.CharField(
-        max_length=5, default="9:16", choices=[("9:16", "9:16"), ("1:1", "1:1"), ("16:9", "16:9")]
+    aspect = models.CharField(max_length=5, default="9:16", choices=choices.ASPECTS)
+    strategy = models.CharField(max_length=20, default="keep_in_frame", choices=choices.STRATEGIES)
+    subtitle_style = models.CharField(max_length=10, default="clean", choices=choices.SUBTITLE_STYLES)
+    copy_provider = models.CharField(
+        max_length=10, blank=True, choices=choices.PROVIDERS, help_text="Blank = the site default"
     )
-    strategy = models.CharField(
-        max_length=20, default="keep_in_frame", choices=[("keep_in_frame", "Keep in frame"), ("centered", "Centered")]
-    )
-    subtitle_style = models.CharField(
-        max_length=10,
-        default="clean",
-        choices=[("clean", "Clean"), ("bold", "Bold"), ("karaoke", "Karaoke"), ("none", "No subtitles")],
-    )
-    copy_provider = models.CharField(max_length=10, blank=True, help_text="Blank = the site default")
     # Finishing: the caption look (a pipeline.schemas.CaptionStyle as JSON; {} = the built-in look
     # named by subtitle_style), copied from a brand preset when the video was added, then editable.
     caption_style = models.JSONField(default=dict, blank=True)

@@ -1,6 +1,6 @@
 """django-q2 entry points: thin wrappers around services (the queue passes only ids)."""
 
-from . import services
+from . import sample, services
 
 
 def run_stage(video_id: int, stage: str, attempt: int) -> None:
@@ -13,6 +13,10 @@ def render_clip(clip_id: int, preview: bool) -> None:
 
 def regenerate_copy(clip_id: int) -> None:
     services.copy_regenerate_now(clip_id=clip_id)
+
+
+def make_sample(video_id: int) -> None:
+    sample.sample_video_make(video_id)
 
 
 def recover_stalled_stages() -> int:

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from . import export, review, selectors, services
+from . import export, review, sample, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
 from .media import media_path
 from .models import Clip, Copy, StageRun, Video
@@ -90,7 +90,7 @@ def video_new(request):
 @require_POST
 @permission_required("clips.add_video", raise_exception=True)
 def sample_new(request):
-    video = review.sample_video_create(owner=request.user)
+    video = sample.sample_video_create(owner=request.user)
     messages.success(request, "The sample talk is being made (about a minute), then it is processed like any video.")
     return redirect(video)
 
@@ -194,9 +194,7 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
         "clip": clip,
         "copy": copy,
         "history": selectors.copy_history(copy),
-        "char_limit": review.char_limit(),
-        "mandatory": review.mandatory_hashtags(),
-        "platform": settings.CLIPER["PLATFORM"],
+        "caption_rules": review.browser_caption_rules(),
         **extra,
     }
 
@@ -214,8 +212,7 @@ def clip_list(request, video_id):
         "filters": filters if request.GET else ClipFilterForm(),
         "total": video.clips.count(),
         **export.approved_context(video),
-        "char_limit": review.char_limit(),
-        "mandatory": review.mandatory_hashtags(),
+        "caption_rules": review.browser_caption_rules(),
     }
     if request.htmx and request.htmx.target == "clip-grid":
         return render(request, "clips/clip_list.html#grid", context)

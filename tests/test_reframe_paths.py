@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from pipeline import config
 from pipeline.crop_plan import crop_size, positions_per_frame
 from pipeline.face_analysis import crop_path
 from pipeline.sample import Shot
@@ -113,7 +114,8 @@ def test_no_face_gives_a_centre_crop_and_a_warning(videos):
 
 @pytest.mark.slow
 def test_a_missing_detector_model_never_fails_the_crop(videos, tmp_path, monkeypatch):
-    monkeypatch.setenv("CLIPER_MODELS_DIR", str(tmp_path))  # no model files here
+    no_models = config.Settings(models_dir=tmp_path)  # no model files here
+    monkeypatch.setattr(config, "current", lambda: no_models)
     path = crop_path(videos["still"], 0, 3.0)
     assert path.warning.startswith("Face detection failed")
     assert set(path.xs) == {(WIDTH - 202) // 2}

@@ -1,11 +1,16 @@
 """Caption editing: inline form, rules (limit, mandatory hashtags), history, optimistic locking, CSRF."""
 
+import json
+import re
+import threading
+
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from clips import review
-from clips.models import Copy, CopyEdit
+from clips.models import Clip, Copy, CopyEdit
 
 from .ui_support import make_processed_video
 
@@ -28,7 +33,7 @@ def test_edit_opens_the_form_with_the_current_text_and_a_counter(client, editor,
     client.force_login(editor)
     page = client.get(reverse("copy_edit", args=[clip.pk]), **HTMX).content.decode()
     assert "Caption for clip 1</textarea>" in page and 'value="#talk #clip1"' in page
-    assert 'name="version" value="1"' in page and 'data-limit="2200"' in page and "tiktok" in page
+    assert 'name="version" value="1"' in page and "/ 2200 characters on tiktok" in page
 
 
 def test_a_save_bumps_the_version_and_records_history(client, editor, clip):
@@ -77,11 +82,45 @@ def test_the_second_save_of_the_same_version_gets_a_conflict_with_both_texts(cli
     ]
 
 
-def test_the_compare_and_set_lets_only_one_of_two_racing_saves_win(editor, clip):
-    a = review.copy_save(clip=clip, user=editor, text="one", hashtags=[], base_version=1)
-    b = review.copy_save(clip=clip, user=editor, text="two", hashtags=[], base_version=1)
-    assert a.saved and not b.saved and b.conflict.text == "one"
-    assert CopyEdit.objects.count() == 1
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_saves_of_the_same_version_let_exactly_one_win(editor, media_root):
+    """Two reviewers, two database connections, released together by a barrier at the UPDATE:
+    on PostgreSQL both have read version 1 before either writes; SQLite (IMMEDIATE transactions)
+    serialises them, and the barrier times out in the one that holds the lock."""
+    clip = make_processed_video(editor, media_root).clips.get(index=0)
+    at_update = threading.Barrier(2, timeout=3)
+    met, results = [], {}
+
+    def wait_for_the_other(execute, sql, params, many, context):
+        if sql.startswith('UPDATE "clips_copy"'):
+            try:
+                at_update.wait()
+                met.append(True)
+            except threading.BrokenBarrierError:
+                pass
+        return execute(sql, params, many, context)
+
+    def save_as(text):
+        try:
+            with connection.execute_wrapper(wait_for_the_other):
+                fresh = Clip.objects.get(pk=clip.pk)
+                results[text] = review.copy_save(clip=fresh, user=editor, text=text, hashtags=[], base_version=1)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save_as, args=(text,)) for text in ("one", "two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [text for text, result in results.items() if result.saved]
+    losers = [result for result in results.values() if not result.saved]
+    assert len(winners) == 1 and len(losers) == 1, results
+    assert losers[0].conflict is not None and losers[0].conflict.text == winners[0]
+    copy = Copy.objects.get(clip=clip)
+    assert (copy.text, copy.version) == (winners[0], 2) and CopyEdit.objects.filter(copy=copy).count() == 1
+    if connection.vendor == "postgresql":
+        assert len(met) == 2  # both were between their read and their write at once
 
 
 def test_mandatory_hashtags_are_enforced_inline(client, editor, clip, settings):
@@ -157,3 +196,13 @@ def test_waiting_for_regenerated_copy_gives_up_after_a_while(client, editor, cli
     assert "tries=4" in page
     page = client.get(f"{url}?after=1&tries={REGENERATE_POLLS}", **HTMX).content.decode()
     assert "No new copy yet" in page and "every 2s" not in page
+
+
+def test_the_clips_page_carries_the_caption_rules_for_the_counter(client, editor, clip, settings):
+    settings.CLIPER = {**settings.CLIPER, "PLATFORM": "x", "MANDATORY_HASHTAGS": ["brand", "#Brand"]}
+    client.force_login(editor)
+    page = client.get(reverse("clip_list", args=[clip.video_id])).content.decode()
+    blob = re.search(r'<script id="caption-rules" type="application/json">(.*?)</script>', page, re.S)
+    rules = json.loads(blob.group(1))
+    assert (rules["platform"], rules["limit"], rules["mandatory"]) == ("x", 280, ["#brand"])
+    assert "/ 280 characters on x" in client.get(reverse("copy_edit", args=[clip.pk]), **HTMX).content.decode()

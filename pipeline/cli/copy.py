@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-from ..copywriter import merge_copies, options_from_env, rules, write_copies
+from .. import config
+from ..copywriter import merge_copies, write_copies
 from ..errors import InputError
-from ..schemas import ClipsResult, CopiesResult, Transcript
+from ..schemas import ClipsResult, CopiesResult, Platform, Provider, Transcript, values
 from ..stages import write_model
 
 
@@ -15,11 +16,11 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="copies.json to write")
     p.add_argument(
         "--provider",
-        choices=["local", "gemini", "openai"],
+        choices=values(Provider),
         help="default: CLIPER_COPY_PROVIDER, else gemini when GEMINI_API_KEY is set, else local",
     )
     p.add_argument("--language", help="when there is no transcript (default en)")
-    p.add_argument("--platform", choices=sorted(rules.PLATFORM_CHAR_LIMITS), help="default: CLIPER_PLATFORM or tiktok")
+    p.add_argument("--platform", choices=values(Platform), help="default: CLIPER_PLATFORM or tiktok")
     p.add_argument(
         "--hashtag",
         action="append",
@@ -49,7 +50,9 @@ def _copy_command(args) -> int:
             language = Transcript.model_validate_json(args.transcript.read_text()).language or language
         except (OSError, ValueError) as exc:
             raise InputError(f"Cannot read the transcript {args.transcript}: {exc}") from exc
-    options = options_from_env(copy_provider=args.provider, platform=args.platform, mandatory_hashtags=args.hashtags)
+    options = config.pipeline_options(
+        copy_provider=args.provider, platform=args.platform, mandatory_hashtags=args.hashtags
+    )
     selected = dict(enumerate(clips.clips))
     if args.clip_indexes:
         unknown = [i for i in args.clip_indexes if i not in selected]

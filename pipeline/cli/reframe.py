@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from ..crop_plan import ASPECTS
 from ..errors import InputError
 from ..face_analysis import crop_path
+from ..schemas import Aspect, Strategy, values
 from ..stages import write_model
 
 
@@ -13,8 +13,8 @@ def register(subparsers) -> None:
     p.add_argument("media", type=Path)
     p.add_argument("--start", type=float, required=True, help="seconds")
     p.add_argument("--end", type=float, required=True, help="seconds")
-    p.add_argument("--aspect", default="9:16", choices=list(ASPECTS))
-    p.add_argument("--strategy", default="keep_in_frame", choices=["keep_in_frame", "centered"])
+    p.add_argument("--aspect", default="9:16", choices=values(Aspect))
+    p.add_argument("--strategy", default="keep_in_frame", choices=values(Strategy))
     p.add_argument("--sample-every", type=int, default=3, help="analyse every Nth frame")
     p.add_argument("--margin", type=float, default=0.15, help="safe-zone margin, fraction of crop width")
     p.add_argument("-o", "--output", type=Path, required=True, help="crop path JSON file")

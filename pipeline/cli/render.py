@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from ..errors import InputError
-from ..render import FINAL_SIZES, render_clip
-from ..schemas import Transcript
+from ..render import render_clip
+from ..schemas import Aspect, Strategy, SubtitleStyle, Transcript, values
 
 
 def register(subparsers) -> None:
@@ -12,10 +12,10 @@ def register(subparsers) -> None:
     p.add_argument("media", type=Path)
     p.add_argument("--start", type=float, required=True, help="seconds")
     p.add_argument("--end", type=float, required=True, help="seconds")
-    p.add_argument("--aspect", default="9:16", choices=list(FINAL_SIZES))
-    p.add_argument("--strategy", default="keep_in_frame", choices=["keep_in_frame", "centered"])
+    p.add_argument("--aspect", default="9:16", choices=values(Aspect))
+    p.add_argument("--strategy", default="keep_in_frame", choices=values(Strategy))
     p.add_argument("--transcript", type=Path, help="transcript.json with word times (for subtitles)")
-    p.add_argument("--subtitles", default="clean", choices=["clean", "bold", "karaoke", "none"])
+    p.add_argument("--subtitles", default="clean", choices=values(SubtitleStyle))
     p.add_argument("--preview", action="store_true", help="540x960 fast preview instead of the final")
     p.add_argument("--sample-every", type=int, default=3, help="analyse every Nth frame for faces")
     p.add_argument("--max-bytes", type=int, default=0, help="refuse outputs larger than this")

@@ -4,27 +4,28 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .. import schemas, stages
+from .. import config, stages
+from ..schemas import Aspect, Language, Provider, Strategy, SubtitleStyle, values
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("run", help="run every stage on a media file or URL")
     p.add_argument("source", help="media file path or http(s) URL")
     p.add_argument("-o", "--output", required=True, type=Path, help="work directory")
-    p.add_argument("--model", default="base", help="Whisper model: base or tiny.en")
-    p.add_argument("--language", default="auto")
+    p.add_argument("--model", help="Whisper model: base or tiny.en (default: CLIPER_WHISPER_MODEL or base)")
+    p.add_argument("--language", default="auto", choices=["auto", *values(Language)])
     p.add_argument("--min", dest="min_clip_s", type=float, default=30.0)
     p.add_argument("--max", dest="max_clip_s", type=float, default=90.0)
-    p.add_argument("--provider", default="local", choices=["local", "gemini", "openai"])
-    p.add_argument("--aspect", default="9:16", choices=["9:16", "1:1", "16:9"])
-    p.add_argument("--strategy", default="keep_in_frame", choices=["keep_in_frame", "centered"])
-    p.add_argument("--subtitles", default="clean", choices=["clean", "bold", "karaoke", "none"])
+    p.add_argument("--provider", choices=values(Provider), help="default: the site default (CLIPER_COPY_PROVIDER)")
+    p.add_argument("--aspect", default="9:16", choices=values(Aspect))
+    p.add_argument("--strategy", default="keep_in_frame", choices=values(Strategy))
+    p.add_argument("--subtitles", default="clean", choices=values(SubtitleStyle))
     p.add_argument("--force", action="store_true", help="rerun stages whose output exists")
     p.set_defaults(handler=run_all)
 
 
 def run_all(args) -> int:
-    options = schemas.PipelineOptions(
+    options = config.pipeline_options(
         source=args.source,
         whisper_model=args.model,
         language=None if args.language == "auto" else args.language,

@@ -6,7 +6,6 @@ vLLM). The workflow is a LangGraph StateGraph (see graph.py). Importing this pac
 langgraph, langchain and sentence-transformers load on first use.
 """
 
-import os
 from pathlib import Path
 
 from ..errors import InputError
@@ -15,7 +14,7 @@ from ..schemas import ClipProposal, CopiesResult, PipelineOptions
 from . import rules
 from .providers import RetryPolicy
 
-__all__ = ["run", "write_copies", "merge_copies", "options_from_env", "RetryPolicy"]
+__all__ = ["run", "write_copies", "merge_copies", "RetryPolicy"]
 
 
 def write_copies(
@@ -71,23 +70,3 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> CopiesRe
     result = write_copies(dict(enumerate(clips_result.clips)), language=language, options=options, progress=progress)
     write_model(get_stage("copy").output_path(workdir), result)
     return result
-
-
-def options_from_env(**overrides) -> PipelineOptions:
-    """PipelineOptions for the copy settings from the same environment variables as the web app."""
-    key = os.getenv("GEMINI_API_KEY", "")
-    values = {
-        "copy_provider": os.getenv("CLIPER_COPY_PROVIDER", "") or ("gemini" if key else "local"),
-        "gemini_api_key": key,
-        "gemini_model": os.getenv("CLIPER_GEMINI_MODEL", "gemini-2.5-flash"),
-        "gemini_base_url": os.getenv("CLIPER_GEMINI_BASE_URL", ""),
-        "openai_base_url": os.getenv("CLIPER_OPENAI_BASE_URL", ""),
-        "openai_api_key": os.getenv("CLIPER_OPENAI_API_KEY", ""),
-        "openai_model": os.getenv("CLIPER_OPENAI_MODEL", ""),
-        "mandatory_hashtags": os.getenv("CLIPER_MANDATORY_HASHTAGS", "").replace(",", " ").split(),
-        "platform": os.getenv("CLIPER_PLATFORM", "tiktok"),
-        "quality_threshold": float(os.getenv("CLIPER_QUALITY_THRESHOLD", "7.5")),
-        "embedding_model": os.getenv("CLIPER_EMBEDDING_MODEL", ""),
-    }
-    values.update({name: value for name, value in overrides.items() if value is not None})
-    return PipelineOptions(**values)

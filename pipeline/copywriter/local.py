@@ -9,13 +9,13 @@
 - Scores: a documented heuristic (`heuristic_scores`), not a prediction.
 """
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import config
 from ..schemas import ClipProposal, CopyStyle
 from . import keywords, prompts, rules
 
@@ -43,7 +43,7 @@ def embedder(configured: str = ""):
 
 def model_label(configured: str = "") -> str:
     """What CopiesResult.model says for local drafts."""
-    configured = configured or os.getenv("CLIPER_EMBEDDING_MODEL", "")
+    configured = configured or config.current().embedding_model
     return f"local:{Path(configured).name}" if configured else "local:all-MiniLM-L6-v2"
 
 

@@ -7,12 +7,12 @@ timeouts and connection errors retry a bounded number of times. Answers are pars
 """
 
 import json
-import os
 import random
 import re
 import time
 from dataclasses import dataclass, field
 
+from .. import config
 from ..errors import InputError
 from ..schemas import PipelineOptions
 
@@ -197,16 +197,15 @@ def _describe_failure(provider: str, status: int | None, exc: BaseException) -> 
 
 
 def make_client(options: PipelineOptions, retry: RetryPolicy) -> LLMClient:
-    """The configured provider's client. Empty settings fall back to the same environment
-    variables the web settings read (GEMINI_API_KEY, CLIPER_GEMINI_MODEL, CLIPER_OPENAI_*)."""
+    """The configured provider's client (settings from `options`, see pipeline.config)."""
     if options.copy_provider == "gemini":
         from langchain_google_genai import ChatGoogleGenerativeAI
 
-        key = options.gemini_api_key or os.getenv("GEMINI_API_KEY", "") or os.getenv("GOOGLE_API_KEY", "")
+        key = options.gemini_api_key
         if not key:
             raise InputError("Gemini needs an API key: set GEMINI_API_KEY, or choose the local provider")
-        model_name = options.gemini_model or os.getenv("CLIPER_GEMINI_MODEL", "gemini-2.5-flash")
-        base_url = options.gemini_base_url or os.getenv("CLIPER_GEMINI_BASE_URL", "") or None
+        model_name = options.gemini_model or "gemini-2.5-flash"
+        base_url = options.gemini_base_url or None
         model = ChatGoogleGenerativeAI(
             model=model_name,
             api_key=key,
@@ -219,9 +218,7 @@ def make_client(options: PipelineOptions, retry: RetryPolicy) -> LLMClient:
     if options.copy_provider == "openai":
         from langchain_openai import ChatOpenAI
 
-        base_url = options.openai_base_url or os.getenv("CLIPER_OPENAI_BASE_URL", "")
-        key = options.openai_api_key or os.getenv("CLIPER_OPENAI_API_KEY", "")
-        model_name = options.openai_model or os.getenv("CLIPER_OPENAI_MODEL", "")
+        base_url, key, model_name = options.openai_base_url, options.openai_api_key, options.openai_model
         if not base_url and not key:
             raise InputError(
                 "The OpenAI-compatible provider needs CLIPER_OPENAI_BASE_URL (e.g. http://localhost:11434/v1 for Ollama)"
@@ -229,7 +226,7 @@ def make_client(options: PipelineOptions, retry: RetryPolicy) -> LLMClient:
         if not model_name:
             raise InputError("Set CLIPER_OPENAI_MODEL to the model your OpenAI-compatible server serves")
         # function_calling works on llama.cpp, Ollama, vLLM and OpenAI; json_schema not everywhere.
-        method = os.getenv("CLIPER_OPENAI_STRUCTURED_METHOD", "function_calling")
+        method = config.current().openai_structured_method
         model = ChatOpenAI(
             model=model_name,
             base_url=base_url or None,

@@ -4,53 +4,19 @@ Drafts arrive as plain dicts (from an LLM's JSON or the local drafter); `validat
 into a saved `schemas.ClipCopy` or raises `pydantic.ValidationError` with the reason.
 """
 
-import re
-
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from ..errors import InputError
+from ..caption_rules import (  # noqa: F401 - the copy stage's names for the shared rules
+    MAX_HASHTAGS,
+    PLATFORM_CHAR_LIMITS,
+    caption,
+    char_limit,
+    merge_hashtags,
+    normalise_hashtag,
+)
 from ..schemas import ClipCopy, CopyStyle
 
-# Characters a caption may hold, text and hashtags together ("text\n\n#a #b"), as each platform
-# counts them for the field the copy goes into (YouTube: the Shorts title).
-PLATFORM_CHAR_LIMITS = {"tiktok": 2200, "instagram": 2200, "youtube": 100, "x": 280}
-MAX_HASHTAGS = 8
 HOOK_MAX_CHARS = 150
-
-_HASHTAG_JUNK = re.compile(r"[^\w]", re.UNICODE)
-
-
-def char_limit(platform: str) -> int:
-    """The caption length limit (characters) of a target platform."""
-    try:
-        return PLATFORM_CHAR_LIMITS[platform.lower()]
-    except KeyError:
-        known = ", ".join(PLATFORM_CHAR_LIMITS)
-        raise InputError(f"Unknown platform {platform!r}: use one of {known}") from None
-
-
-def normalise_hashtag(tag: str) -> str:
-    """'#AI CDMX' / 'aicdmx' -> '#AICDMX'; '' when nothing usable is left."""
-    body = _HASHTAG_JUNK.sub("", tag.strip().lstrip("#"))
-    return f"#{body}" if body else ""
-
-
-def caption(text: str, hashtags: list[str]) -> str:
-    """The caption as posted: the text, a blank line, the hashtags."""
-    return f"{text}\n\n{' '.join(hashtags)}" if hashtags else text
-
-
-def merge_hashtags(mandatory: list[str], others: list[str]) -> list[str]:
-    """Mandatory hashtags first, then the others; duplicates (any case) and junk dropped."""
-    seen: set[str] = set()
-    merged = []
-    for tag in [*mandatory, *others]:
-        tag = normalise_hashtag(tag)
-        if tag and tag.lower() not in seen:
-            seen.add(tag.lower())
-            merged.append(tag)
-    keep = max(MAX_HASHTAGS, len(mandatory))
-    return merged[:keep]
 
 
 class DraftCopy(BaseModel):

@@ -2,7 +2,12 @@
 (function () {
   "use strict";
 
-  // --- caption character counter (mirrors clips/review.py: text, blank line, hashtags) ---
+  // --- caption character counter: the rules come from pipeline/caption_rules.py through the
+  // page's #caption-rules JSON blob (limit, separators); parseHashtags mirrors parse_hashtags ---
+  function captionRules() {
+    const blob = document.getElementById("caption-rules");
+    return blob ? JSON.parse(blob.textContent) : null;
+  }
   function parseHashtags(raw) {
     const seen = new Set(), tags = [];
     for (const piece of (raw || "").split(/[\s,]+/)) {
@@ -15,9 +20,11 @@
     const text = form.querySelector(".caption-input"), tags = form.querySelector(".hashtags-input");
     const counter = form.querySelector(".counter"), chars = form.querySelector(".chars");
     if (!text || !counter || !chars) return;
+    const rules = captionRules();
+    if (!rules) return;
     const hashtags = parseHashtags(tags ? tags.value : "");
-    const caption = text.value.trim() + (hashtags.length ? "\n\n" + hashtags.join(" ") : "");
-    const length = Array.from(caption).length, limit = parseInt(form.dataset.limit || "0", 10);
+    const caption = text.value.trim() + (hashtags.length ? rules.textHashtagSeparator + hashtags.join(rules.hashtagSeparator) : "");
+    const length = Array.from(caption).length, limit = rules.limit;
     chars.textContent = length;
     counter.classList.toggle("over", limit > 0 && length > limit);
   }

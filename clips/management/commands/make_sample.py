@@ -3,7 +3,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from clips import review
+from clips import sample
 from clips.models import Video
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if out is not None:
             from pipeline.sample import make_sample_talk
 
-            path = make_sample_talk(out, text=review.sample_text())
+            path = make_sample_talk(out, text=sample.sample_text())
             self.stdout.write(self.style.SUCCESS(f"Wrote {path}"))
             return
         User = get_user_model()
@@ -35,9 +35,9 @@ class Command(BaseCommand):
         )
         if user is None:
             raise CommandError(f"No user {owner!r}" if owner else "No admin yet: run manage.py ensure_admin first")
-        video = review.sample_video_create(owner=user, clip_preset=preset, queue=False)
+        video = sample.sample_video_create(owner=user, clip_preset=preset, queue=False)
         self.stdout.write("Making the sample talk (espeak-ng + ffmpeg, about a minute)…")
-        review.sample_video_make(video.pk)
+        sample.sample_video_make(video.pk)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Added video {video.pk} ({video.title}); a running worker (manage.py worker or serve) processes it."
