@@ -71,7 +71,7 @@ def captions_context(request, video: Video, form: CaptionStyleForm | None = None
         "preview_clip": clip,
         "preview_at": at_s,
         "frame_url": f"{reverse('caption_frame', args=[video.pk])}?{query.urlencode()}"
-        if clip and form.is_valid()
+        if clip and (not form.is_bound or form.is_valid())
         else "",
         "may_edit": can_edit(request.user),
         "loudness_lufs": settings.CLIPER["LOUDNESS_LUFS"],
