@@ -68,7 +68,8 @@ def final_path(clip: Clip) -> Path | None:
 
 
 def approved_finals(video: Video) -> ApprovedFinals:
-    clips = list(video.clips.filter(status=Clip.Status.APPROVED).select_related("reviewed_by").order_by("index"))
+    approved = video.clips.filter(status=Clip.Status.APPROVED).select_related("reviewed_by").prefetch_related("jobs")
+    clips = list(approved.order_by("index"))
     ready = [c for c in clips if final_path(c) is not None]
     return ApprovedFinals(ready=ready, missing=[c for c in clips if final_path(c) is None])
 

@@ -225,7 +225,9 @@ def video_render_finals(request, video_id):
     video = _get_video_for_user(request, video_id)
     _require(can_download(request.user))
     for clip in export.approved_finals(video).missing:
-        services.clip_request_final(clip=clip)
+        if clip.final and export.final_path(clip) is None:
+            clip.forget_final()  # recorded as rendered, but its file is gone: render it again
+    services.clips_request_finals(video=video, user=request.user)
     if not request.htmx:
         return redirect("clip_list", video.pk)
     return render(request, "clips/clip_list.html#approved_bar", export.approved_context(video))

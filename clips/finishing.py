@@ -35,7 +35,14 @@ def video_set_caption_style(*, video: Video, style: CaptionStyle, trim_silence: 
 
 
 def finals_outdate(*, clips) -> int:
-    return clips.filter(final_state=Clip.FinalState.DONE).update(final_state=Clip.FinalState.NONE, final_progress=0)
+    """The clips' finals no longer match what they should look like: a rendered one is dropped
+    and one on its way called off (Clip.forget_final), so they render again."""
+    outdated = 0
+    for clip in clips.prefetch_related("jobs"):
+        if clip.final or clip.final_state in (Clip.FinalState.QUEUED, Clip.FinalState.RENDERING):
+            clip.forget_final()
+            outdated += 1
+    return outdated
 
 
 @transaction.atomic

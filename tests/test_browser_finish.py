@@ -115,8 +115,8 @@ def test_three_approved_clips_download_as_three_1080x1920_finals(
     worker,
     admin_user,
     settings,
-    browser,
-    tmp_path,  # noqa: F811
+    browser,  # noqa: F811 - the fixture imported above
+    tmp_path,
 ):
     video = real_video(admin_user, settings.MEDIA_ROOT, clips=3)
     w = worker()

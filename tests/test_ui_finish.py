@@ -8,7 +8,7 @@ import zipfile
 from django.urls import reverse
 
 from clips import finishing
-from clips.models import CaptionPreset, Clip, Video
+from clips.models import CaptionPreset, Clip, ClipJob, Video
 from pipeline.schemas import CaptionStyle
 
 from .ui_support import make_processed_video
@@ -21,9 +21,13 @@ def approve(client, clip):
 
 
 def give_final(media_root, clip, data=b"final"):
+    """As a finished final render leaves it: the file, Clip.final, its job done."""
     rel = f"videos/{clip.video_id}/renders/clip_{clip.index}_final.mp4"
     (media_root / rel).write_bytes(data)
-    Clip.objects.filter(pk=clip.pk).update(final=rel, final_state="done")
+    Clip.objects.filter(pk=clip.pk).update(final=rel)
+    ClipJob.objects.update_or_create(
+        clip=clip, kind="final", defaults={"state": "done", "start_s": clip.start_s, "end_s": clip.end_s}
+    )
 
 
 def test_the_zip_never_ships_a_preview_and_says_which_finals_are_missing(client, approver, media_root):
@@ -37,7 +41,11 @@ def test_the_zip_never_ships_a_preview_and_says_which_finals_are_missing(client,
     assert response.redirect_chain[-1][0] == reverse("clip_list", args=[video.pk])
     page = response.content.decode()
     assert "Clips 1 and 3 have no final render yet" in page
-    assert "Final render missing for clips 1 and 3" in page and 'id="render-finals"' in page
+    # approving queued their finals: the bar says so and polls until they are ready
+    assert "Final render missing for clips 1 and 3: rendering 2" in page and 'id="render-finals"' not in page
+    ClipJob.objects.filter(clip=clips[0], kind="final").update(state="failed")
+    page = client.get(reverse("clip_list", args=[video.pk])).content.decode()
+    assert "Final render missing for clips 1 and 3: rendering 1" in page and 'id="render-finals"' in page
     # a final whose file is gone counts as missing too
     give_final(media_root, clips[0])
     give_final(media_root, clips[2])
@@ -73,13 +81,16 @@ def test_render_missing_finals_queues_each_missing_one_and_the_bar_polls(
     video = make_processed_video(approver, media_root, clips=3)
     client.force_login(approver)
     clips = list(video.clips.order_by("index"))
-    for clip in clips[:2]:
+    for clip in clips:
         approve(client, clip)
     give_final(media_root, clips[0])
+    give_final(media_root, clips[1])
+    (media_root / Clip.objects.get(pk=clips[1].pk).final).unlink()  # its file is gone
+    ClipJob.objects.filter(clip=clips[2], kind="final").update(state="failed")
     with django_capture_on_commit_callbacks(execute=False) as queued:
         html = client.post(reverse("video_render_finals", args=[video.pk]), **HTMX).content.decode()
-    assert [c.final_state for c in video.clips.order_by("index")] == ["done", "queued", ""]
-    assert len(queued) == 1 and "every 2s" in html and "rendering 1" in html
+    assert [c.final_state for c in video.clips.order_by("index")] == ["done", "queued", "queued"]
+    assert len(queued) == 2 and "every 2s" in html and "rendering 2" in html
     assert "every 2s" in client.get(reverse("video_approved_bar", args=[video.pk])).content.decode()
 
 
