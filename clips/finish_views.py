@@ -1,6 +1,7 @@
 """Finishing pages and partials: the caption style editor with its live frame, brand presets,
 a clip's hook title and trimming, the approved bar ("Render all finals", download)."""
 
+import math
 import threading
 
 from django.conf import settings
@@ -31,6 +32,15 @@ def _preview_clip(video: Video, clip_pk: str | None) -> Clip | None:
     return clips.first()
 
 
+def _seconds(value: str | None) -> float | None:
+    """A time typed or passed in the query; None unless it is a finite number."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and math.isfinite(seconds) else None
+
+
 def _first_word_s(video: Video, clip: Clip) -> float:
     """A moment of the clip where a caption is on screen: just after its first word starts."""
     words = video.transcript.words if hasattr(video, "transcript") else []
@@ -43,11 +53,7 @@ def captions_context(request, video: Video, form: CaptionStyleForm | None = None
     style = finishing.video_caption_style(video)
     form = form or CaptionStyleForm.for_video(video, style)
     clip = _preview_clip(video, request.GET.get("clip") or request.POST.get("clip"))
-    at_s = request.GET.get("at") or request.POST.get("at")
-    try:
-        at_s = float(at_s) if at_s is not None else None
-    except ValueError:
-        at_s = None
+    at_s = _seconds(request.GET.get("at") or request.POST.get("at"))
     if clip is not None and at_s is None:
         at_s = _first_word_s(video, clip)
     if form.is_bound:
@@ -101,10 +107,8 @@ def caption_frame(request, video_id):
     clip = _preview_clip(video, request.GET.get("clip"))
     if not form.is_valid() or clip is None:
         return HttpResponse("Invalid caption style", status=400, content_type="text/plain")
-    try:
-        at_s = float(request.GET.get("at", "0.5"))
-    except ValueError:
-        at_s = 0.5
+    at_s = _seconds(request.GET.get("at"))
+    at_s = 0.5 if at_s is None else at_s
     from pipeline.caption_frame import render_caption_frame
     from pipeline.render import cached_crop
     from pipeline.schemas import Word

@@ -11,7 +11,7 @@ from clips import finishing
 from clips.models import CaptionPreset, Clip, ClipJob, Video
 from pipeline.schemas import CaptionStyle
 
-from .ui_support import make_processed_video
+from .ui_support import make_processed_video, real_video
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -196,3 +196,24 @@ def test_a_clips_hook_title_and_trimming_reach_its_render(client, editor, media_
     client.post(reverse("clip_finish", args=[clip.pk]), {"hook_title": "", "trim_silence": ""}, **HTMX)
     clip.refresh_from_db()
     assert clip.trim_silence is None and finishing.clip_render_options(clip)[1] == "The copy's hook"
+
+
+def test_the_preview_frame_is_a_real_frame_and_refuses_bad_queries(client, editor, media_root):
+    import cv2
+    import numpy as np
+
+    video = real_video(editor, media_root, clips=1)
+    clip = video.clips.get()
+    client.force_login(editor)
+    url = reverse("caption_frame", args=[video.pk])
+    for at in ("1.0", "nan", "1e9", "-5"):
+        response = client.get(url, {**style_post(box=True), "clip": clip.pk, "at": at})
+        assert response.status_code == 200 and response["Content-Type"] == "image/jpeg", at
+        frame = cv2.imdecode(np.frombuffer(response.content, np.uint8), cv2.IMREAD_COLOR)
+        assert frame.shape == (960, 540, 3)
+    assert client.get(url, {"clip": clip.pk}).status_code == 400  # no style at all
+    assert client.get(url, {**style_post(font="Comic Sans"), "clip": clip.pk}).status_code == 400
+    page = client.get(reverse("caption_preview", args=[video.pk]), {**style_post(), "clip": clip.pk}, **HTMX)
+    assert 'id="caption-frame"' in page.content.decode()
+    client.logout()
+    assert client.get(url, {**style_post(), "clip": clip.pk}).status_code == 302  # to the login page
