@@ -457,10 +457,18 @@ class Copy(models.Model):
 
 
 class CopyEdit(models.Model):
-    """Edit history of a copy: who changed what, when."""
+    """History of a copy: who or what wrote which text, when; also drafts that were not applied
+    (a rerun that found a human-edited caption, a regeneration that lost to a newer edit)."""
+
+    class Source(models.TextChoices):
+        EDIT = "edit", "edited"
+        STAGE = "stage", "copy stage"
+        REGENERATE = "regenerate", "regenerated"
 
     copy = models.ForeignKey(Copy, on_delete=models.CASCADE, related_name="edits")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.EDIT)
+    applied = models.BooleanField(default=True, help_text="False: a draft kept in history, the caption unchanged")
     at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(help_text="Version the edit produced")
     before_text = models.TextField(blank=True)

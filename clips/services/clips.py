@@ -29,6 +29,17 @@ def clip_review(*, clip: Clip, user, approve: bool) -> Clip:
     return clip
 
 
+def clip_return_to_review(*, clip: Clip) -> bool:
+    """An approved clip whose content changed (caption, bounds) is approved no more: approval is
+    of what was seen. Returns whether it was approved."""
+    changed = Clip.objects.filter(pk=clip.pk, status=Clip.Status.APPROVED).update(
+        status=Clip.Status.PROPOSED, reviewed_by=None, reviewed_at=None
+    )
+    if changed:
+        clip.status, clip.reviewed_by, clip.reviewed_at = Clip.Status.PROPOSED, None, None
+    return bool(changed)
+
+
 def snap_to_words(words: list[dict], start_s: float, end_s: float) -> tuple[float, float]:
     """Moves clip bounds to the nearest word start / word end so a cut never splits a word."""
     if not words:
@@ -47,6 +58,8 @@ def clip_set_bounds(*, clip: Clip, start_s: float, end_s: float) -> Clip:
     start_s, end_s = snap_to_words(words, start_s, end_s)
     if end_s - start_s < 1:
         raise ValueError("A clip must be at least one second long")
+    if (clip.start_s, clip.end_s) != (start_s, end_s):
+        clip_return_to_review(clip=clip)
     clip.start_s, clip.end_s = start_s, end_s
     inside = [w["text"] for w in words if w["start"] >= start_s - 1e-6 and w["end"] <= end_s + 1e-6]
     if inside:
