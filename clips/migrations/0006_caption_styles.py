@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clips', '0004_jobs_and_leases'),
+        ('clips', '0005_copy_history_source'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
