@@ -506,6 +506,15 @@ class _CachedCrop(BaseModel):
     crop: CropPath
 
 
+def cached_crop(workdir: Path, clip_index: int) -> CropPath | None:
+    """The crop path the clip's last render computed, if any (for single-frame previews)."""
+    path = clip_render_path(workdir, clip_index, True).with_name(f"clip_{clip_index}_crop.json")
+    try:
+        return _CachedCrop.model_validate_json(path.read_text()).crop
+    except (OSError, ValueError):
+        return None
+
+
 def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersResult:
     """Render a preview of every clip into workdir/renders/ and write renders.json.
 

@@ -192,6 +192,7 @@ class ClipCopy(BaseModel):
     engagement_score: float = Field(ge=0, le=10)
     viral_potential: float = Field(ge=0, le=10)
     hook: str = ""
+    title: str = ""  # Shorts / reels title, at most 70 characters
     topics: list[str] = Field(default_factory=list)
     confidence: float = 0.0  # of the style classification
 
