@@ -19,7 +19,14 @@ def copy_regenerate_now(*, clip_id: int) -> None:
 
     clip = Clip.objects.select_related("video").get(pk=clip_id)
     video = clip.video
-    proposal = ClipProposal(start=clip.start_s, end=clip.end_s, text=clip.text, score=clip.score, reason=clip.reason)
+    proposal = ClipProposal(
+        start=clip.start_s,
+        end=clip.end_s,
+        text=clip.text,
+        score=clip.score,
+        reason=clip.reason,
+        subscores=clip.subscores,
+    )
     language = video.detected_language or video.language or "en"
     result = write_copies({clip.index: proposal}, language=language, options=pipeline_options(video))
     stage_results.import_copy(video, result, only_clip_indexes={clip.index})
