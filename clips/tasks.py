@@ -15,6 +15,10 @@ def regenerate_copy(clip_id: int) -> None:
     services.copy_regenerate_now(clip_id=clip_id)
 
 
+def search_moments(video_id: int, query: str) -> None:
+    services.moments_search_now(video_id=video_id, query=query)
+
+
 def make_sample(video_id: int) -> None:
     sample.sample_video_make(video_id)
 

@@ -8,6 +8,7 @@ open and close on a self-contained sentence (pipeline.clipedges), scored, and ne
 are collapsed best first. Every clip starts at a sentence start and ends at a sentence end.
 """
 
+import math
 import wave
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from .texttiling import Span, clipsai_clips, is_duplicate
 
 PRESETS = schemas.CLIP_PRESETS_S
 MAX_OVERLAP = 0.5  # of the shorter clip: more and the lower-scored one is dropped
+COVERAGE_OVERLAP = 0.7  # ...but up to this much while a talk has fewer clips than minutes
+LONG_SILENCE_S = 3.0  # longer gaps do not count as minutes of speech
 DEFAULT_MAX_CLIPS = schemas.PipelineOptions.model_fields["max_clips"].default
 NO_SPEECH_NOTE = "No speech, so no clips"
 
@@ -159,10 +162,12 @@ def _clips_from_every_sentence(units, sentences, strengths, min_s, max_s) -> lis
         duration = ends_s[first:] - starts_s[first]
         fitting = np.flatnonzero((duration >= min_s) & (duration <= max_s))
         if len(fitting):
-            # Strongest gap; among near-equal ones the length nearest the middle of the range.
+            # Strongest gap (among near-equal ones the length nearest the middle of the range),
+            # and the length nearest the middle itself: candidates for filling a long topic.
             closeness = 1 - np.abs(duration[fitting] - target_s) / max(max_s - min_s, 1e-6)
-            last = int(fitting[np.argmax(end_strength[fitting + first] + 0.25 * closeness)]) + first
-            spans.append(Span(first, last + 1, units[first].start_s, units[last].end_s))
+            for choice in (end_strength[fitting + first] + 0.25 * closeness, closeness):
+                last = int(fitting[np.argmax(choice)]) + first
+                spans.append(Span(first, last + 1, units[first].start_s, units[last].end_s))
     return spans
 
 
@@ -184,13 +189,19 @@ def _fallback_clips(sentences: list[Sentence], min_s: float, max_s: float) -> li
 
 def _result(topics, candidates, sentences, context, end_s, note, max_clips) -> schemas.ClipsResult:
     scored = sorted(((*score_clip(span, context), span) for span in candidates), key=lambda t: -t[0])
+    # Best first, apart from each other; then, while a talk has fewer clips than minutes of
+    # speech, the best of the rest that still differ from every kept one (COVERAGE_OVERLAP).
+    speech_minutes = _speech_s(sentences) / 60
     kept: list[tuple[float, str, dict, Span]] = []
-    for score, reason, subscores, span in scored:
-        if len(kept) >= max_clips:
-            break
-        if is_duplicate(span, [k[-1] for k in kept]) or any(_overlap(span, k[-1]) > MAX_OVERLAP for k in kept):
-            continue
-        kept.append((score, reason, subscores, span))
+    for limit, wanted in ((MAX_OVERLAP, max_clips), (COVERAGE_OVERLAP, min(max_clips, math.ceil(speech_minutes)))):
+        for item in scored:
+            span = item[-1]
+            if len(kept) >= wanted:
+                break
+            spans = [k[-1] for k in kept]
+            if span in spans or is_duplicate(span, spans) or any(_overlap(span, k) > limit for k in spans):
+                continue
+            kept.append(item)
     clips = [
         schemas.ClipProposal(
             start=span.start_s,
@@ -226,6 +237,12 @@ def sentence_loudness_db(audio: Path, sentences: list[Sentence]) -> np.ndarray |
     hi = np.clip(np.maximum(bounds[:, 1].astype(int), lo + 1), 0, len(samples))
     mean_square = (energy[hi] - energy[lo]) / np.maximum(hi - lo, 1)
     return 10 * np.log10(np.maximum(mean_square, 1e-10))
+
+
+def _speech_s(sentences: list[Sentence]) -> float:
+    """Seconds from the first word to the last, less silences longer than LONG_SILENCE_S."""
+    gaps = np.array([b.start_s - a.end_s for a, b in zip(sentences, sentences[1:])])
+    return sentences[-1].end_s - sentences[0].start_s - float(gaps[gaps > LONG_SILENCE_S].sum())
 
 
 def _overlap(a: Span, b: Span) -> float:
