@@ -1,4 +1,4 @@
-""""Find moments about ...": offline semantic search over a transcript's sentences.
+""" "Find moments about ...": offline semantic search over a transcript's sentences.
 
 The query is embedded with the same local sentence-transformers model as the sentences (their
 embeddings are reused from the clip stage when the same process computed them). Each sentence

@@ -54,7 +54,9 @@ def test_the_worker_answers_a_search_and_the_page_shows_the_moments(client, edit
         sentences, segment_ids = choi_document(seed, min_len=8, max_len=10)
         if set(sentences) & set(source_texts()["bees"]):
             break
-    (video.workdir / "transcript.json").write_text(timed_transcript(sentences, segment_ids, seed=seed).model_dump_json())
+    (video.workdir / "transcript.json").write_text(
+        timed_transcript(sentences, segment_ids, seed=seed).model_dump_json()
+    )
     client.force_login(editor)
     page = client.get(reverse("clip_list", args=[video.pk]), {"about": "honeybees"}).content.decode()
     assert "Searching for moments about “honeybees”" in page and 'hx-trigger="load delay:2s"' in page

@@ -1,4 +1,4 @@
-""""Find moments about ...": semantic search over a mixed transcript, with the real MiniLM model."""
+""" "Find moments about ...": semantic search over a mixed transcript, with the real MiniLM model."""
 
 import json
 

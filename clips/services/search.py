@@ -1,4 +1,4 @@
-""""Find moments about ..." on the clips page. The search runs in the worker, which has the
+""" "Find moments about ..." on the clips page. The search runs in the worker, which has the
 embedding model loaded (the web process never loads torch); the answer is a small JSON file in
 the video's work directory that the page polls for. The same query on the same video is
 searched once: later requests read the file.
@@ -97,6 +97,7 @@ def _with_clips(video: Video, proposals) -> list[Moment]:
     clips = list(video.clips.all())
     moments = []
     for proposal in proposals:
+
         def shared(clip, p=proposal):
             return min(clip.end_s, p.end) - max(clip.start_s, p.start)
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clips', '0003_site_defaults_and_choices'),
+        ('clips', '0004_jobs_and_leases'),
     ]
 
     operations = [
