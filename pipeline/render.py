@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from . import config, crop_plan, face_analysis, pacing, sound, subtitles
 from .errors import Cancelled, InputError
+from .probe import input_args
 from .progress import Progress, no_progress, scaled
 from .schemas import CaptionStyle, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
 
@@ -134,7 +135,7 @@ def render_clip(
         audio_graph = _audio_graph(trim, duration_s, audio, loudness_lufs) if video.has_audio else ""
         cmd = [
             "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
-            "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", "-i", f"file:{media_path}",
+            "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", *input_args(media_path),
             "-filter_complex", f"{graph};{audio_graph}[a]" if audio_graph else graph,
             "-map", "[v]", "-map", "[a]" if audio_graph else "0:a:0?",
             "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
@@ -487,6 +488,15 @@ def _render_previews_in_parallel(
 class _CachedCrop(BaseModel):
     key: str  # clip times, aspect, strategy and sampling the path was computed for
     crop: CropPath
+
+
+def cached_crop(workdir: Path, clip_index: int) -> CropPath | None:
+    """The crop path the clip's last render computed, if any (for single-frame previews)."""
+    path = clip_render_path(workdir, clip_index, True).with_name(f"clip_{clip_index}_crop.json")
+    try:
+        return _CachedCrop.model_validate_json(path.read_text()).crop
+    except (OSError, ValueError):
+        return None
 
 
 def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersResult:

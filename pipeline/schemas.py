@@ -5,7 +5,7 @@ Times are seconds from the start of the source media unless a name says otherwis
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 Aspect = Literal["9:16", "1:1", "16:9"]
 Strategy = Literal["keep_in_frame", "centered"]
@@ -96,11 +96,11 @@ class PipelineOptions(BaseModel):
     embedding_model: str = ""
     max_clips: int = Field(default=100, ge=1)  # per video, best scored first (clip finder)
     copy_provider: Provider = "local"
-    gemini_api_key: str = ""
+    gemini_api_key: SecretStr = SecretStr("")  # SecretStr: never in a repr, a log line or a dump
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str = ""
     openai_base_url: str = ""
-    openai_api_key: str = ""
+    openai_api_key: SecretStr = SecretStr("")
     openai_model: str = ""
     mandatory_hashtags: list[str] = Field(default_factory=list)
     platform: Platform = "tiktok"
@@ -196,6 +196,7 @@ class ClipCopy(BaseModel):
     engagement_score: float = Field(ge=0, le=10)
     viral_potential: float = Field(ge=0, le=10)
     hook: str = ""
+    title: str = ""  # Shorts / reels title, at most 70 characters
     topics: list[str] = Field(default_factory=list)
     confidence: float = 0.0  # of the style classification
 

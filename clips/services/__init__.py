@@ -5,12 +5,13 @@ about a query). Keyword-only functions; views and tasks call them as `services.<
 from .clips import (
     clip_job_execute,
     clip_request_final,
+    clip_return_to_review,
     clip_review,
     clip_set_bounds,
     clips_request_finals,
     snap_to_words,
 )
-from .copy import copy_regenerate
+from .copy import copy_regenerate, copy_write
 from .runs import (
     part_execute,
     recover_expired,
@@ -26,10 +27,12 @@ from .search import moments_search, moments_search_now
 __all__ = [
     "clip_job_execute",
     "clip_request_final",
+    "clip_return_to_review",
     "clip_review",
     "clip_set_bounds",
     "clips_request_finals",
     "copy_regenerate",
+    "copy_write",
     "moments_search",
     "moments_search_now",
     "part_execute",

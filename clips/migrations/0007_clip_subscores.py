@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clips', '0004_jobs_and_leases'),
+        ('clips', '0006_caption_styles'),
     ]
 
     operations = [
