@@ -252,6 +252,7 @@ class ShotLayout(BaseModel):
     end: float
     layout: Layout
     reason: str  # e.g. "2 speakers, cuts on turns", "wide shot: fit"
+    faces_per_frame: int = 0  # faces in a busy frame of the shot (90th percentile): 3+ is a wide shot
     segments: list[LayoutSegment] = Field(default_factory=list)
 
 
@@ -288,6 +289,9 @@ class SpeakerAnalysis(BaseModel):
     choice: LayoutChoice = "auto"  # the reviewer's override the layouts were planned with
     follow_face: int | None = None  # the reviewer's chosen person (FaceTrack id)
     analysis_cpu_s: float = 0.0
+    # today's one-face tracker path at CropPath.times, kept so an override can be re-planned
+    tracker_xs: list[int] = Field(default_factory=list)
+    tracker_ys: list[int] = Field(default_factory=list)
 
 
 class CropPath(BaseModel):
