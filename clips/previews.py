@@ -9,6 +9,7 @@ from django.conf import settings
 from pipeline import browser_preview, stages
 from pipeline.schemas import ClipPreview, Word
 
+from . import finishing
 from .models import Clip
 from .options import pipeline_options
 from .stage_results import media_relative
@@ -54,8 +55,9 @@ def card_preview(clip: Clip, *, media_file: str | None = None, words: list[Word]
     if not media_file:
         return None
     words = transcript_words(video) if words is None else words
-    copy = getattr(clip, "copy", None) if hasattr(clip, "copy") else None
-    options = pipeline_options(video)
+    options = pipeline_options(video).model_copy(update={"trim_silence": finishing.clip_trims(clip)})
+    style = options.captions()
+    hook_text = finishing.clip_hook_text(clip) if style is not None and style.hook_title else ""
     crop = planned.crop.model_dump(mode="json")
     return {
         "start": clip.start_s,
@@ -66,7 +68,7 @@ def card_preview(clip: Clip, *, media_file: str | None = None, words: list[Word]
         "poster": media_relative(video, planned.poster_file),
         "cues": browser_preview.caption_cues(words, clip.start_s, clip.end_s, options),
         "style": browser_preview.caption_look(options),
-        "hook": copy.hook if copy is not None else "",
+        "hook": hook_text,
         "second_video": _needs_second_video(planned),
     }
 

@@ -13,7 +13,7 @@ bounds and a poster; a clip is reviewable as soon as it exists.
 import subprocess
 from pathlib import Path
 
-from . import crop_plan, face_analysis, subtitles
+from . import crop_plan, face_analysis, speakers, subtitles
 from .errors import InputError
 from .probe import ffmpeg_input
 from .progress import Progress, no_progress
@@ -73,10 +73,42 @@ def covers(samples: FaceSamplesFile, start_s: float, end_s: float) -> bool:
     return samples.start <= start_s + 1e-3 and end_s <= samples.end + 1e-3
 
 
-def plan_crop(samples: FaceSamplesFile, start_s: float, end_s: float, *, aspect: str, strategy: str) -> CropPath:
+def clip_samples(samples: FaceSamplesFile, start_s: float, end_s: float) -> crop_plan.FaceSamples:
+    """The stored samples inside `start_s`..`end_s`, with clip-relative times."""
+    offset = start_s - samples.start  # sample times count from the analysed range's start
+    duration_s = end_s - start_s
+    inside = [i for i, t in enumerate(samples.times) if offset - 1e-6 <= t < offset + duration_s]
+    return crop_plan.FaceSamples(
+        times=[round(samples.times[i] - offset, 3) for i in inside],
+        shot_ids=[samples.shot_ids[i] for i in inside],
+        boxes=[[tuple(box) for box in samples.boxes[i]] for i in inside],
+        cuts=[round(c - offset, 3) for c in samples.cuts if 0 < c - offset < duration_s],
+        detector_error=samples.detector_error,
+    )
+
+
+def needs_speaker_analysis(samples: FaceSamplesFile, start_s: float, end_s: float) -> bool:
+    """Whether the clip shows anything but one face per shot: then who speaks when (lips, voices;
+    a decode and models, worker work) decides the layouts, not the face samples alone."""
+    if samples.analysis_error or not samples.times:
+        return False
+    return speakers.needs_analysis(speakers.link_tracks(clip_samples(samples, start_s, end_s), end_s - start_s))
+
+
+def plan_crop(
+    samples: FaceSamplesFile,
+    start_s: float,
+    end_s: float,
+    *,
+    aspect: str,
+    strategy: str,
+    media_path: Path | None = None,
+) -> CropPath:
     """The crop path over the clip `start_s`..`end_s` (inside the samples), clip-relative times.
 
     The same function plans the browser preview and the final render: both show the same crop.
+    With `media_path`, clips with several faces or odd shots get speaker-aware layouts
+    (pipeline/speakers.py; that analysis decodes the clip again). Without it they follow one face.
     """
     if not covers(samples, start_s, end_s):
         raise InputError(f"The face analysis does not cover {start_s:.2f}-{end_s:.2f} s")
@@ -98,20 +130,16 @@ def plan_crop(samples: FaceSamplesFile, start_s: float, end_s: float, *, aspect:
     if samples.analysis_error:
         path.warning = samples.analysis_error
         return path
-    offset = start_s - samples.start  # sample times count from the analysed range's start
-    duration_s = end_s - start_s
-    inside = [i for i, t in enumerate(samples.times) if offset - 1e-6 <= t < offset + duration_s]
-    if not inside:
+    inside = clip_samples(samples, start_s, end_s)
+    if not inside.times:
         path.warning = "No frame analysed in this range: centre crop"
         return path
-    clip_samples = crop_plan.FaceSamples(
-        times=[round(samples.times[i] - offset, 3) for i in inside],
-        shot_ids=[samples.shot_ids[i] for i in inside],
-        boxes=[[tuple(box) for box in samples.boxes[i]] for i in inside],
-        cuts=[round(c - offset, 3) for c in samples.cuts if 0 < c - offset < duration_s],
-        detector_error=samples.detector_error,
-    )
-    crop_plan.plan(path, clip_samples, strategy, SAFE_ZONE_MARGIN)
+    crop_plan.plan(path, inside, strategy, SAFE_ZONE_MARGIN)
+    if media_path is not None:
+        video = face_analysis.probe_video(media_path)
+        path = speakers.frame(
+            path, inside, media_path, video, start_s, end_s, aspect=aspect, margin=SAFE_ZONE_MARGIN
+        )  # fmt: skip
     return path
 
 
@@ -211,12 +239,13 @@ def replan(
 ) -> ClipPreview | None:
     """New bounds for a clip: its preview planned again from the stored samples (no analysis).
 
-    Returns None when the samples do not cover the new bounds (the analysis must run again).
+    Returns None when the samples do not cover the new bounds, or when the clip shows several
+    faces (who speaks when needs the worker's analysis): then a preview job must run.
     """
     from .stages import write_model
 
     samples = load_samples(workdir, clip_index)
-    if samples is None or not covers(samples, start_s, end_s):
+    if samples is None or not covers(samples, start_s, end_s) or needs_speaker_analysis(samples, start_s, end_s):
         return None
     previous = load_preview(workdir, clip_index)
     crop = plan_crop(samples, start_s, end_s, aspect=options.aspect, strategy=options.strategy)

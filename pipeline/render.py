@@ -15,8 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import browser_preview, config, crop_plan, face_analysis, pacing, sound, subtitles
+from . import browser_preview, config, crop_plan, face_analysis, layouts, pacing, sound, speakers, subtitles
 from .errors import Cancelled, InputError
+from .probe import input_args
 from .progress import Progress, no_progress, scaled
 from .schemas import CaptionStyle, ClipPreview, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
 
@@ -117,7 +118,7 @@ def render_clip(
         _unique_temp(out_path, suffix) for suffix in (".part.mp4", ".render.ass", ".render.cmd")
     )
     try:
-        commands_path.write_text(_crop_commands(crop, duration_s, video.fps), encoding="utf-8")
+        commands = _crop_commands(crop, duration_s, video.fps)
         vf = [
             f"sendcmd=f={_filter_value(commands_path)}",
             f"crop@reframe=w={crop.width}:h={crop.height}:x={crop.xs[0]}:y={crop.ys[0]}",
@@ -125,16 +126,24 @@ def render_clip(
             "setsar=1",
             *_trim_video_filters(trim, duration_s, video.fps),  # after the crop: its path needs no shift
         ]
+        layout_graph = ""
+        if layouts.needs_graph(crop):  # split or fit shots: pipeline/layouts.py draws the picture
+            layout_graph, extra = layouts.filter_graph(crop, width, height, vf[0], ",".join(vf[1:4]))
+            commands += extra + "\n"
+            vf = ["null", *vf[4:]]  # silence trimming acts on the composed picture
+        commands_path.write_text(commands, encoding="utf-8")
         if cues or has_hook:
             document = subtitles.ass_document(cues, style, width, height, hook_text=hook_text)
             ass_path.write_text(document, encoding="utf-8")
             vf.append(f"ass={_filter_value(ass_path)}")
         preset, crf = PREVIEW_ENCODE if preview else FINAL_ENCODE
         graph = f"[0:v:0]{','.join(vf)},format=yuv420p[v]"
+        if layout_graph:
+            graph = f"{layout_graph};[lay]{','.join(vf)},format=yuv420p[v]"
         audio_graph = _audio_graph(trim, duration_s, audio, loudness_lufs) if video.has_audio else ""
         cmd = [
             "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
-            "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", "-i", f"file:{media_path}",
+            "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", *input_args(media_path),
             "-filter_complex", f"{graph};{audio_graph}[a]" if audio_graph else graph,
             "-map", "[v]", "-map", "[a]" if audio_graph else "0:a:0?",
             "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
@@ -358,15 +367,18 @@ def planned_crop(
     if shown is not None and shown.matches(start_s, end_s, options.aspect, options.strategy):
         return shown.crop  # exactly the path the reviewer's page showed
     samples = browser_preview.load_samples(workdir, clip_index)
+    media = get_stage("ingest").load_output(workdir)
     if samples is None or not browser_preview.covers(samples, start_s, end_s):
-        media = get_stage("ingest").load_output(workdir)
         samples = browser_preview.analyse_faces(
             workdir / media.media_file, start_s, end_s, sample_every=options.face_sample_every, progress=progress
         )
         if not (samples.analysis_error or samples.detector_error):  # failures get retried next time
             browser_preview.faces_path(workdir, clip_index).parent.mkdir(parents=True, exist_ok=True)
             write_model(browser_preview.faces_path(workdir, clip_index), samples)
-    return browser_preview.plan_crop(samples, start_s, end_s, aspect=options.aspect, strategy=options.strategy)
+    return browser_preview.plan_crop(
+        samples, start_s, end_s, aspect=options.aspect, strategy=options.strategy,
+        media_path=workdir / media.media_file,
+    )  # fmt: skip
 
 
 def render_workdir_clip(
@@ -382,14 +394,17 @@ def render_workdir_clip(
     hook_text: str = "",
     crop: CropPath | None = None,
     attempt: int | None = None,
+    layout: str = "auto",
+    follow_face: int | None = None,
 ) -> RenderResult:
     """Render clip `clip_index` of a work directory (after ingest, transcribe and clips).
 
     For the final render on approval: pass `preview=False`, and `start_s`/`end_s`/`words` when a
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
     The crop comes from planned_crop (the browser preview's path) unless `crop` is given.
-    `attempt` gives a final its own file name (see clip_render_path).
-    File names in the result are relative to `workdir`.
+    `attempt` gives a final its own file name (see clip_render_path). `layout` ("auto" or a
+    layout name) and `follow_face` (a FaceTrack id) are the reviewer's framing override,
+    re-planned from the stored analysis. File names in the result are relative to `workdir`.
     """
     from .stages import get_stage
 
@@ -402,6 +417,9 @@ def render_workdir_clip(
     end_s = clip.end if end_s is None else end_s
     if crop is None:
         crop = planned_crop(workdir, clip_index, start_s, end_s, options, scaled(progress, 0.0, 0.3))
+    chosen = (crop.speakers.choice, crop.speakers.follow_face) if crop.speakers else ("auto", None)
+    if chosen != (layout, follow_face):
+        crop = speakers.replan(crop, aspect=options.aspect, choice=layout, follow=follow_face)
     loudness_lufs = None if preview else options.loudness_lufs
     audio = None
     if loudness_lufs is not None or options.trim_silence:
@@ -561,6 +579,12 @@ def _prepare_in_parallel(
                 future.cancel()
             raise
     return results
+
+
+def cached_crop(workdir: Path, clip_index: int) -> CropPath | None:
+    """The crop path the clip's preview shows, if it has one (for single-frame previews)."""
+    shown = browser_preview.load_preview(workdir, clip_index)
+    return shown.crop if shown is not None else None
 
 
 def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersResult:

@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from pipeline.errors import InputError
 
-from .. import jobs, leases, stage_results
+from .. import finishing, jobs, leases, stage_results
 from ..models import Clip, ClipJob, Job, Video
-from ..options import pipeline_options
 from .copy import regenerate_copy
 from .runs import recording_failures
 
@@ -19,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def clip_review(*, clip: Clip, user, approve: bool) -> Clip:
-    """Approves or rejects a clip; approving queues its final render."""
+    """Approves or rejects a clip; approving queues its final render, rejecting calls off one on its way."""
     was_approved = clip.status == Clip.Status.APPROVED
     clip.status = Clip.Status.APPROVED if approve else Clip.Status.REJECTED
     clip.reviewed_by = user
@@ -27,7 +26,22 @@ def clip_review(*, clip: Clip, user, approve: bool) -> Clip:
     clip.save(update_fields=["status", "reviewed_by", "reviewed_at"])
     if approve and not was_approved:
         clip_request_final(clip=clip, user=user)
+    elif not approve:
+        final = clip.job(ClipJob.Kind.FINAL)
+        if final is not None and final.is_active:
+            final.cancel()
     return clip
+
+
+def clip_return_to_review(*, clip: Clip) -> bool:
+    """An approved clip whose content changed (caption, bounds) is approved no more: approval is
+    of what was seen. Returns whether it was approved."""
+    changed = Clip.objects.filter(pk=clip.pk, status=Clip.Status.APPROVED).update(
+        status=Clip.Status.PROPOSED, reviewed_by=None, reviewed_at=None
+    )
+    if changed:
+        clip.status, clip.reviewed_by, clip.reviewed_at = Clip.Status.PROPOSED, None, None
+    return bool(changed)
 
 
 def snap_to_words(words: list[dict], start_s: float, end_s: float) -> tuple[float, float]:
@@ -48,6 +62,8 @@ def clip_set_bounds(*, clip: Clip, start_s: float, end_s: float) -> Clip:
     start_s, end_s = snap_to_words(words, start_s, end_s)
     if end_s - start_s < 1:
         raise ValueError("A clip must be at least one second long")
+    if (clip.start_s, clip.end_s) != (start_s, end_s):
+        clip_return_to_review(clip=clip)
     clip.start_s, clip.end_s = start_s, end_s
     inside = [w["text"] for w in words if w["start"] >= start_s - 1e-6 and w["end"] <= end_s + 1e-6]
     if inside:
@@ -68,7 +84,7 @@ def _replan_preview(clip: Clip) -> bool:
     job must run: server-rendered previews, or bounds beyond what was analysed."""
     from pipeline.browser_preview import replan
 
-    options = pipeline_options(clip.video)
+    options, _ = finishing.clip_render_options(clip)
     if options.server_previews:
         return False
     return replan(clip.video.workdir, clip.index, clip.start_s, clip.end_s, options) is not None
@@ -117,16 +133,15 @@ def _render(job: ClipJob, attempt: int, progress) -> None:
 
     clip, video = job.clip, job.clip.video
     preview = job.kind == ClipJob.Kind.PREVIEW
+    options, hook_text = finishing.clip_render_options(clip)  # the video's, with the clip's trimming
     words = [Word(**w) for w in video.transcript.words] if hasattr(video, "transcript") else []
     try:
         if preview:  # the render stage's work for one clip: analysis + poster (+ an encode with server previews)
-            result = prepare_preview(
-                video.workdir, clip.index, pipeline_options(video), progress, start_s=job.start_s, end_s=job.end_s
-            )
+            result = prepare_preview(video.workdir, clip.index, options, progress, start_s=job.start_s, end_s=job.end_s)
         else:
             result = render_workdir_clip(
-                video.workdir, clip.index, pipeline_options(video), preview=False, progress=progress,
-                start_s=job.start_s, end_s=job.end_s, words=words, attempt=attempt,
+                video.workdir, clip.index, options, preview=False, progress=progress,
+                start_s=job.start_s, end_s=job.end_s, words=words, attempt=attempt, hook_text=hook_text,
             )  # fmt: skip
     except InputError as exc:
         if preview:
