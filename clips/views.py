@@ -207,11 +207,16 @@ def clip_list(request, video_id):
     _require(request.user.has_perm("clips.view_clip"))
     filters = ClipFilterForm(request.GET or None)
     clips = selectors.clips_for_review(video, **filters.filters())
-    media_file, words = previews.playable_media(video), previews.transcript_words(video)
-    render_running = previews.render_stage_running(video)
+    # Read once for all cards, and only when some card needs it.
+    media_file, words, render_running = previews.playable_media(video), None, None
     cards = []
     for clip in clips:
-        preview = previews.card_preview(clip, media_file=media_file, words=words)
+        preview = None
+        if previews.current_preview(clip) is not None:
+            words = previews.transcript_words(video) if words is None else words
+            preview = previews.card_preview(clip, media_file=media_file, words=words)
+        if preview is None and render_running is None:
+            render_running = previews.render_stage_running(video)
         cards.append(
             _card(
                 request,
