@@ -13,6 +13,8 @@ from .models import Clip, Copy, Video
 from .review import parse_hashtags
 from .uploads import VIDEO_EXTENSIONS, stored_name
 
+FIELD_TEMPLATE = "forms/field.html"
+
 
 class VideoForm(forms.ModelForm):
     upload = forms.FileField(
@@ -44,7 +46,11 @@ class VideoForm(forms.ModelForm):
             "max_clip_s": "Custom maximum (s)",
             "aspect": "Aspect ratio",
             "copy_provider": "Copy writer",
+            "language": "Language",
+            "subtitle_style": "Subtitles",
+            "title": "Title",
         }
+        help_texts = {"language": "", "copy_provider": ""}  # the blank choice says it
 
     def __init__(self, *args, upload_refused: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,6 +58,8 @@ class VideoForm(forms.ModelForm):
         self.fields["title"].widget.attrs["placeholder"] = "Optional: taken from the file or page"
         for name in ("min_clip_s", "max_clip_s"):
             self.fields[name].required = False
+        for field in self.fields.values():  # {{ form.x.as_field_group }}: label, widget, errors
+            field.template_name = FIELD_TEMPLATE
 
     def clean(self):
         data = super().clean()

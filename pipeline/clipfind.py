@@ -23,8 +23,8 @@ NO_SPEECH_NOTE = "No speech, so no clips"
 
 
 def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> schemas.ClipsResult:
-    """Read transcript.json from workdir, write clips.json there."""
-    from .stages import get_stage, write_model
+    """Read transcript.json from workdir; the clips.json to write (Stage.run writes it)."""
+    from .stages import get_stage
 
     transcript = get_stage("transcribe").load_output(workdir)
     if transcript is None:
@@ -36,7 +36,6 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
         embedding_model=options.embedding_model,
         progress=progress,
     )
-    write_model(get_stage("clips").output_path(workdir), result)
     return result
 
 

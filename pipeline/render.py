@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import config, crop_plan, face_analysis, pacing, sound, subtitles
+from . import atomic, config, crop_plan, face_analysis, pacing, sound, subtitles
 from .errors import Cancelled, InputError
 from .progress import Progress, no_progress, scaled
 from .schemas import CaptionStyle, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
@@ -110,7 +110,7 @@ def render_clip(
     has_hook = style is not None and style.hook_title and hook_text.strip()
 
     stem = out_path.stem
-    tmp_video = out_path.with_name(f".{stem}.part.mp4")
+    tmp_video = atomic.temp_path(out_path)
     # The ASS and command files sit beside the output, so odd folder names go through the
     # filtergraph escaping below (the original's known bug) rather than around it.
     ass_path = out_path.with_name(f".{stem}.render.ass")
@@ -280,7 +280,7 @@ def _run_ffmpeg(cmd: list[str], duration_s: float, progress: Progress, name: str
 
 
 def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
-    tmp = poster_path.with_name(f".{poster_path.stem}.part.jpg")
+    tmp = atomic.temp_path(poster_path)
     result = subprocess.run(
         [
             "ffmpeg",
@@ -336,7 +336,8 @@ def render_workdir_clip(
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
     File names in the result are relative to `workdir`.
     """
-    from .stages import get_stage, write_model
+    from .atomic import write_model
+    from .stages import get_stage
 
     workdir = Path(workdir)
     media = get_stage("ingest").load_output(workdir)
@@ -409,7 +410,7 @@ class _CachedAudio(BaseModel):
 def _clip_audio_analysis(media_path: Path, start_s: float, end_s: float, target_lufs, true_peak_db, cache_path: Path):
     """The clip's sound measured once per target (sound.analyse) and kept beside its crop path;
     None when the media has no sound track."""
-    from .stages import write_model
+    from .atomic import write_model
 
     key = f"{start_s:.3f}-{end_s:.3f}-{target_lufs}-{true_peak_db}"
     if cache_path.exists():
@@ -483,7 +484,7 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     A clip that fails is recorded with a warning and the others go on; only when every clip
     fails is that an error.
     """
-    from .stages import get_stage, write_model
+    from .stages import get_stage
 
     workdir = Path(workdir)
     clips = get_stage("clips").load_output(workdir)
@@ -508,6 +509,5 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     if total and len(errors) == total:
         raise InputError(f"No clip could be rendered: {errors[0]}")
     result = RendersResult(renders=renders)
-    write_model(get_stage("render").output_path(workdir), result)
     progress(1.0, f"{total - len(errors)} previews rendered")
     return result

@@ -63,7 +63,6 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
         progress=progress,
         beam_size=default_beam_size(),
     )
-    stages.write_model(stages.get_stage("transcribe").output_path(workdir), transcript)
     return transcript
 
 

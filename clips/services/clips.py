@@ -5,6 +5,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from pipeline.errors import InputError
+from pipeline.word_range import words_inside
 
 from .. import stage_results
 from ..models import Clip
@@ -38,9 +39,9 @@ def clip_set_bounds(*, clip: Clip, start_s: float, end_s: float) -> Clip:
     if end_s - start_s < 1:
         raise ValueError("A clip must be at least one second long")
     clip.start_s, clip.end_s = start_s, end_s
-    inside = [w["text"] for w in words if w["start"] >= start_s - 1e-6 and w["end"] <= end_s + 1e-6]
+    inside = words_inside(words, start_s, end_s)
     if inside:
-        clip.text = " ".join(inside)
+        clip.text = " ".join(word["text"] for word in inside)
     clip.final, clip.final_state, clip.final_progress = "", Clip.FinalState.NONE, 0
     clip.save()
     transaction.on_commit(lambda: async_task("clips.tasks.render_clip", clip.pk, True))

@@ -140,9 +140,7 @@ def stage_execute(*, video_id: int, stage: str, attempt: int) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     stage_def = stages.get_stage(stage)
     try:
-        output = stage_def.run(workdir, pipeline_options(video), _progress_reporter(run))
-        if stages.get_stage(stage).output_model is not type(output):
-            raise TypeError(f"stage {stage} returned {type(output).__name__}")
+        output = stage_def.run(workdir, pipeline_options(video), _progress_reporter(run))  # writes its file
         with transaction.atomic():
             current = StageRun.objects.select_for_update().get(pk=run.pk)
             if current.attempt != attempt or current.state != StageRun.State.RUNNING:
