@@ -23,11 +23,15 @@ CLIP_SORTS = {
 
 def videos_for_list():
     """Videos with clip counts (all / approved / waiting for review) and the owner, newest first."""
-    return Video.objects.select_related("owner").annotate(
-        clip_count=Count("clips"),
-        approved_count=Count("clips", filter=Q(clips__status=Clip.Status.APPROVED)),
-        proposed_count=Count("clips", filter=Q(clips__status=Clip.Status.PROPOSED)),
-    ).order_by("-created", "-pk")  # explicit: GROUP BY drops the model's default ordering
+    return (
+        Video.objects.select_related("owner")
+        .annotate(
+            clip_count=Count("clips"),
+            approved_count=Count("clips", filter=Q(clips__status=Clip.Status.APPROVED)),
+            proposed_count=Count("clips", filter=Q(clips__status=Clip.Status.PROPOSED)),
+        )
+        .order_by("-created", "-pk")
+    )  # explicit: GROUP BY drops the model's default ordering
 
 
 def clips_for_review(
