@@ -182,6 +182,9 @@ Q_CLUSTER = {
     "poll": envfloat("CLIPER_QUEUE_POLL", 0.5),
     "label": "Task queue",
 }
+# A running task renews its lease every LEASE_S / 3; work whose lease ran out is requeued by any
+# worker (clips/leases.py): how long a dead worker's task waits before another one takes it.
+LEASE_S = envfloat("CLIPER_LEASE_S", 60)
 if os.getenv("REDIS_URL"):
     Q_CLUSTER["redis"] = os.environ["REDIS_URL"]
 else:

@@ -60,7 +60,7 @@ class CopyInline(admin.StackedInline):
 @admin.register(Clip)
 class ClipAdmin(admin.ModelAdmin):
     list_display = ("__str__", "start_s", "end_s", "score", "status", "final_state", "reviewed_by")
-    list_filter = ("status", "final_state", "video")
+    list_filter = ("status", "video")
     search_fields = ("text", "reason", "video__title")
     inlines = [CopyInline]
 

@@ -42,9 +42,9 @@ MEDIA_KINDS = [
     MediaKind("poster", re.compile(r"renders/clip_\d+_preview\.jpg"), "clips.view_clip", "image/jpeg", True),
     MediaKind("captions", re.compile(r"renders/clip_\d+_preview\.vtt"), "clips.view_clip", "text/vtt; charset=utf-8", True),
     MediaKind("subtitles", re.compile(r"renders/clip_\d+_preview\.srt"), "clips.view_clip", "application/x-subrip", False),
-    MediaKind("final", re.compile(r"renders/clip_\d+_final\.mp4"), "clips.download_clip", "video/mp4", True),
-    MediaKind("final_poster", re.compile(r"renders/clip_\d+_final\.jpg"), "clips.download_clip", "image/jpeg", True),
-    MediaKind("final_captions", re.compile(r"renders/clip_\d+_final\.(vtt|srt)"), "clips.download_clip",
+    MediaKind("final", re.compile(r"renders/clip_\d+_final(_\d+)?\.mp4"), "clips.download_clip", "video/mp4", True),
+    MediaKind("final_poster", re.compile(r"renders/clip_\d+_final(_\d+)?\.jpg"), "clips.download_clip", "image/jpeg", True),
+    MediaKind("final_captions", re.compile(r"renders/clip_\d+_final(_\d+)?\.(vtt|srt)"), "clips.download_clip",
               "application/octet-stream", False),
 ]  # fmt: skip
 _WORKDIR_PATH = re.compile(r"videos/(\d+)/(.+)")

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -71,8 +72,15 @@ class Video(models.Model):
         return [runs[name] for name in STAGE_NAMES if name in runs]
 
 
-class StageRun(models.Model):
-    """One pipeline stage of one video: the single source of truth for progress and resume."""
+class Job(models.Model):
+    """What every piece of queued work shares (a stage, a part of a stage, a clip's final render,
+    re-rendered preview or fresh copy). The state only changes through the conditional updates
+    below, so of two racing requests or two copies of one task exactly one wins. The attempt
+    number travels with the queued task: a stale copy (redelivered by the broker, or a task whose
+    work was requeued meanwhile) finds a newer attempt and does nothing. A running task holds a
+    lease that its worker renews every few seconds (clips/leases.py); when the lease runs out the
+    worker is taken for dead, on whatever machine it ran, and any worker requeues the work, at
+    most MAX_TRIES times in a row before it is marked failed."""
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting"
@@ -83,25 +91,22 @@ class StageRun(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     ACTIVE_STATES = (State.QUEUED, State.RUNNING)
+    MAX_TRIES = 3  # automatic requeues after a dead worker, before giving up
 
-    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="stage_runs")
-    stage = models.CharField(max_length=20, choices=[(name, name) for name in STAGE_NAMES])
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     progress = models.FloatField(default=0)
     message = models.TextField(blank=True)
     attempt = models.PositiveIntegerField(default=0)
-    worker = models.CharField(max_length=200, blank=True, help_text="host:pid running it")
+    tries = models.PositiveIntegerField(default=0, help_text="Automatic requeues since it was last asked for")
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid running it, for people to read")
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="The running worker renews this")
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["video", "stage"], name="one_run_per_stage")]
-        ordering = ["video", "id"]
-
-    def __str__(self):
-        return f"{self.video} · {self.stage} · {self.state}"
+        abstract = True
 
     @property
     def is_active(self):
@@ -119,6 +124,145 @@ class StageRun(models.Model):
         if self.state != self.State.RUNNING or not self.elapsed_s or self.progress < 0.02:
             return None
         return self.elapsed_s * (1 - self.progress) / self.progress
+
+    # --- transitions: each one a single conditional UPDATE; True when this caller won --------
+
+    def _move(self, *, at_attempt=None, states, where=None, **changes) -> bool:
+        rows = type(self).objects.filter(pk=self.pk, state__in=states, **(where or {}))
+        if at_attempt is not None:
+            rows = rows.filter(attempt=at_attempt)
+        changes.setdefault("updated_at", timezone.now())
+        if not rows.update(**changes):
+            return False
+        self.refresh_from_db()
+        return True
+
+    def queue(self, *, from_states=None, automatic=False, where=None, **changes) -> bool:
+        """To QUEUED with a new attempt number, from any state but an active one (or from_states)."""
+        from_states = from_states or [s for s in self.State.values if s not in self.ACTIVE_STATES]
+        return self._move(
+            states=from_states,
+            where=where,
+            state=self.State.QUEUED,
+            attempt=models.F("attempt") + 1,
+            tries=models.F("tries") + 1 if automatic else 0,
+            progress=0,
+            message="Waiting for a worker",
+            worker="",
+            lease_until=None,
+            queued_at=timezone.now(),
+            started_at=None,
+            finished_at=None,
+            **changes,
+        )
+
+    def claim(self, attempt: int, *, worker: str, lease_s: float) -> bool:
+        """QUEUED -> RUNNING for the task carrying `attempt`, with a fresh lease."""
+        now = timezone.now()
+        return self._move(
+            at_attempt=attempt,
+            states=[self.State.QUEUED],
+            state=self.State.RUNNING,
+            worker=worker,
+            started_at=now,
+            lease_until=now + timedelta(seconds=lease_s),
+            message="Starting",
+        )
+
+    def renew(self, attempt: int, *, lease_s: float, **changes) -> bool:
+        """Extends the lease (and records progress); False once the job was cancelled or requeued."""
+        # A stage waiting for its parts holds no lease (lease_until is None): nothing to renew.
+        rows = type(self).objects.filter(
+            pk=self.pk, attempt=attempt, state=self.State.RUNNING, lease_until__isnull=False
+        )
+        now = timezone.now()
+        return bool(rows.update(lease_until=now + timedelta(seconds=lease_s), updated_at=now, **changes))
+
+    def finish(self, attempt: int, state: str, message: str = "", **changes) -> bool:
+        """RUNNING -> DONE or FAILED, only for the attempt that runs it."""
+        if state == self.State.DONE:
+            changes.setdefault("progress", 1.0)
+        return self._move(
+            at_attempt=attempt,
+            states=[self.State.RUNNING],
+            state=state,
+            message=message[:2000],
+            finished_at=timezone.now(),
+            lease_until=None,
+            **changes,
+        )
+
+    def cancel(self) -> bool:
+        return self._move(
+            states=list(self.ACTIVE_STATES),
+            state=self.State.CANCELLED,
+            message="Cancelled",
+            finished_at=timezone.now(),
+            lease_until=None,
+        )
+
+    def recover(self) -> bool:
+        """A RUNNING job whose lease ran out: requeued with a new attempt (True), or failed once
+        it has been requeued MAX_TRIES times. Only wins if the lease is still expired."""
+        now = timezone.now()
+        if self.tries >= self.MAX_TRIES:
+            self._move(
+                at_attempt=self.attempt,
+                states=[self.State.RUNNING],
+                where={"lease_until__lt": now},
+                state=self.State.FAILED,
+                finished_at=now,
+                lease_until=None,
+                message=f"Its worker stopped responding {self.tries + 1} times (killed, out of memory or a "
+                "machine lost); see the worker log, then retry.",
+            )
+            return False
+        return self.queue(
+            from_states=[self.State.RUNNING], automatic=True, where={"attempt": self.attempt, "lease_until__lt": now}
+        )
+
+    @classmethod
+    def expired(cls):
+        return cls.objects.filter(state=cls.State.RUNNING, lease_until__lt=timezone.now())
+
+
+class StageRun(Job):
+    """One pipeline stage of one video: the single source of truth for progress and resume.
+    A stage that fans out (see pipeline.stages) runs as parts; while they run it holds no lease
+    of its own and its progress is the mean of theirs."""
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="stage_runs")
+    stage = models.CharField(max_length=20, choices=[(name, name) for name in STAGE_NAMES])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["video", "stage"], name="one_run_per_stage")]
+        ordering = ["video", "id"]
+
+    def __str__(self):
+        return f"{self.video} · {self.stage} · {self.state}"
+
+    def task(self):
+        return "clips.tasks.run_stage", (self.video_id, self.stage, self.attempt)
+
+
+class StagePart(Job):
+    """One piece of a fanned-out stage (one clip's preview, one chunk of the transcription), queued
+    as its own task so that N workers share one video. A dead worker's part is redone alone."""
+
+    run = models.ForeignKey(StageRun, on_delete=models.CASCADE, related_name="parts")
+    index = models.PositiveIntegerField()
+    spec = models.JSONField(default=dict, help_text="What to do, from the stage's plan")
+    result = models.JSONField(null=True, blank=True, help_text="The part's output, joined when all are done")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="one_part_per_index")]
+        ordering = ["run", "index"]
+
+    def __str__(self):
+        return f"{self.run} · part {self.index + 1}"
+
+    def task(self):
+        return "clips.tasks.run_stage_part", (self.pk, self.attempt)
 
 
 class Transcript(models.Model):
@@ -165,6 +309,8 @@ class Clip(models.Model):
         REJECTED = "rejected", "Rejected"
 
     class FinalState(models.TextChoices):
+        """The final render as the review page tells it (from the clip's final ClipJob)."""
+
         NONE = "", "Not rendered"
         QUEUED = "queued", "Queued"
         RENDERING = "rendering", "Rendering"
@@ -185,8 +331,6 @@ class Clip(models.Model):
     subtitles_vtt = models.CharField(max_length=500, blank=True)
     subtitles_srt = models.CharField(max_length=500, blank=True)
     final = models.CharField(max_length=500, blank=True)
-    final_state = models.CharField(max_length=10, choices=FinalState.choices, default="", blank=True)
-    final_progress = models.FloatField(default=0)
     render_warning = models.TextField(blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -207,6 +351,85 @@ class Clip(models.Model):
     @property
     def duration_s(self):
         return self.end_s - self.start_s
+
+    # --- work on one clip: final render, re-rendered preview, fresh copy (one ClipJob each) ---
+
+    def job(self, kind: str) -> "ClipJob | None":
+        """This clip's job of `kind` (from prefetch_related("jobs") when the caller used it)."""
+        cache = getattr(self, "_prefetched_objects_cache", {}).get("jobs")
+        if cache is not None:
+            return next((job for job in cache if job.kind == kind), None)
+        return self.jobs.filter(kind=kind).first()
+
+    @property
+    def final_state(self) -> str:
+        job = self.job(ClipJob.Kind.FINAL)
+        if job is None:
+            return self.FinalState.NONE
+        if job.state == Job.State.DONE:
+            return self.FinalState.DONE if self.final else self.FinalState.NONE
+        return {
+            Job.State.QUEUED: self.FinalState.QUEUED,
+            Job.State.RUNNING: self.FinalState.RENDERING,
+            Job.State.FAILED: self.FinalState.FAILED,
+        }.get(job.state, self.FinalState.NONE)
+
+    @property
+    def final_progress(self) -> float:
+        job = self.job(ClipJob.Kind.FINAL)
+        return job.progress if job else 0.0
+
+    def request_job(self, kind: str) -> "ClipJob | None":
+        """Queues `kind` work for the clip's current bounds. Of two requests at once only one
+        queues; the other (and any request while one is queued or running) gets None."""
+        job, _ = ClipJob.objects.get_or_create(clip=self, kind=kind)
+        if job.queue(start_s=self.start_s, end_s=self.end_s):
+            return job
+        return None
+
+    def request_final(self) -> "ClipJob | None":
+        """Queues the final render unless one is on its way or ready for these bounds."""
+        job = self.jobs.filter(kind=ClipJob.Kind.FINAL).first()
+        if job and job.state == Job.State.DONE and self.final and job.asked_for(self):
+            return None
+        return self.request_job(ClipJob.Kind.FINAL)
+
+    def forget_final(self) -> None:
+        """The clip's content changed: a final on its way is called off and a rendered one dropped."""
+        job = self.jobs.filter(kind=ClipJob.Kind.FINAL).first()
+        if job is not None:
+            job.cancel()
+        if self.final:
+            self.final = ""
+            type(self).objects.filter(pk=self.pk).update(final="")
+
+
+class ClipJob(Job):
+    """A final render, a re-rendered preview or a fresh copy of one clip, asked for by a person.
+    It carries the bounds it was asked for: a result for bounds that changed meanwhile is thrown away."""
+
+    class Kind(models.TextChoices):
+        FINAL = "final", "Final render"
+        PREVIEW = "preview", "Preview render"
+        COPY = "copy", "Copy"
+
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    start_s = models.FloatField(null=True, blank=True)
+    end_s = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clip", "kind"], name="one_job_per_clip_and_kind")]
+
+    def __str__(self):
+        return f"{self.clip} · {self.kind} · {self.state}"
+
+    def task(self):
+        return "clips.tasks.run_clip_job", (self.pk, self.attempt)
+
+    def asked_for(self, clip: Clip) -> bool:
+        """True while the clip still has the bounds this job was asked to work on."""
+        return self.start_s == clip.start_s and self.end_s == clip.end_s
 
 
 class Copy(models.Model):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pipeline.stages import STAGES
 
-from .models import Clip, Copy, CopyEdit, StageRun, Video
+from .models import Clip, ClipJob, Copy, CopyEdit, StageRun, Video
 
 CLIP_SORTS = {
     "position": ("index",),
@@ -43,7 +43,7 @@ def clips_for_review(
     edits = Prefetch("copy__edits", queryset=CopyEdit.objects.select_related("user"))
     clips = (
         video.clips.select_related("video", "copy", "reviewed_by")
-        .prefetch_related(edits)
+        .prefetch_related(edits, "jobs")
         .annotate(duration=ExpressionWrapper(F("end_s") - F("start_s"), output_field=FloatField()))
     )
     if status:
@@ -106,7 +106,7 @@ def dashboard_figures() -> dict:
     running = StageRun.objects.filter(state=StageRun.State.RUNNING).select_related("video")
     queued = StageRun.objects.filter(state=StageRun.State.QUEUED).count()
     failed = StageRun.objects.filter(state=StageRun.State.FAILED).select_related("video").order_by("-finished_at")[:20]
-    finals = Clip.objects.filter(final_state__in=[Clip.FinalState.QUEUED, Clip.FinalState.RENDERING]).count()
+    finals = ClipJob.objects.filter(kind=ClipJob.Kind.FINAL, state__in=ClipJob.ACTIVE_STATES).count()
     took = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
     per_stage = {
         row["stage"]: row

@@ -103,9 +103,14 @@ def import_render_result(clip, render: schemas.RenderResult, *, preview: bool):
         clip.save(update_fields=["preview", "poster", "subtitles_vtt", "subtitles_srt", "render_warning"])
     else:
         clip.final = media_relative(video, render.video_file)
-        clip.final_state = Clip.FinalState.DONE
-        clip.final_progress = 1.0
-        clip.save(update_fields=["final", "final_state", "final_progress"])
+        clip.save(update_fields=["final"])
+
+
+def remove_media(relative_path: str) -> None:
+    """Deletes a render (and its poster and subtitles) that a newer one replaced."""
+    video_path = Path(settings.MEDIA_ROOT) / relative_path
+    for path in (video_path, *(video_path.with_suffix(s) for s in (".jpg", ".srt", ".vtt"))):
+        path.unlink(missing_ok=True)
 
 
 @transaction.atomic

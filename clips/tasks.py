@@ -1,4 +1,4 @@
-"""django-q2 entry points: thin wrappers around services (the queue passes only ids)."""
+"""django-q2 entry points: thin wrappers around services (the queue passes only ids and the attempt)."""
 
 from . import sample, services
 
@@ -7,20 +7,20 @@ def run_stage(video_id: int, stage: str, attempt: int) -> None:
     services.stage_execute(video_id=video_id, stage=stage, attempt=attempt)
 
 
-def render_clip(clip_id: int, preview: bool) -> None:
-    services.clip_render(clip_id=clip_id, preview=preview)
+def run_stage_part(part_id: int, attempt: int) -> None:
+    services.part_execute(part_id=part_id, attempt=attempt)
 
 
-def regenerate_copy(clip_id: int) -> None:
-    services.copy_regenerate_now(clip_id=clip_id)
+def run_clip_job(job_id: int, attempt: int) -> None:
+    services.clip_job_execute(job_id=job_id, attempt=attempt)
 
 
 def make_sample(video_id: int) -> None:
     sample.sample_video_make(video_id)
 
 
-def recover_stalled_stages() -> int:
-    return services.recover_stalled_stages()
+def recover_expired() -> int:
+    return services.recover_expired()
 
 
 def ping(value):

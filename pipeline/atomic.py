@@ -11,11 +11,13 @@ from pathlib import Path
 from pydantic import BaseModel
 
 
-def temp_path(path: Path) -> Path:
-    """A new, unique, hidden file name beside `path` with the same suffix (ffmpeg reads the
-    format from it). The file exists, empty; the caller removes it if it is not renamed."""
+def temp_path(path: Path, suffix: str = "") -> Path:
+    """A new, unique, hidden file name beside `path`, ending in `suffix` (default: ".part" and
+    path's own suffix, which ffmpeg reads the format from). The file exists, empty, so the name is
+    this caller's alone (two renders of one clip never share one); the caller removes it if it is
+    not renamed."""
     path = Path(path)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".part{path.suffix}")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=suffix or f".part{path.suffix}")
     os.close(fd)
     return Path(name)
 

@@ -1,8 +1,11 @@
 """Clip finding stage: transcript.json -> clips.json (topics as chapters, scored clip proposals).
 
 A port of ClipsAI's ClipFinder (pipeline.texttiling) on sentences built from word timestamps,
-with its start fix, plus a topic segmentation that also uses pauses (pipeline.segment).
-Every clip starts at a sentence start and ends at a sentence end.
+with its start fix and sharpened boundaries, plus a topic segmentation that also uses pauses
+(pipeline.segment). Candidates come from ClipsAI's multi-scale passes, from every topic start,
+and from windows opening at every sentence (so long topics yield several); each is moved to
+open and close on a self-contained sentence (pipeline.clipedges), scored, and near-duplicates
+are collapsed best first. Every clip starts at a sentence start and ends at a sentence end.
 """
 
 from pathlib import Path
@@ -10,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import schemas
+from .clipedges import depends_on_previous, settle_edges
 from .clipscore import build_context, score_clip
 from .errors import InputError
 from .progress import Progress, no_progress, scaled
@@ -19,6 +23,7 @@ from .texttiling import Span, clipsai_clips, is_duplicate
 
 PRESETS = schemas.CLIP_PRESETS_S
 MAX_OVERLAP = 0.5  # of the shorter clip: more and the lower-scored one is dropped
+DEFAULT_MAX_CLIPS = schemas.PipelineOptions.model_fields["max_clips"].default
 NO_SPEECH_NOTE = "No speech, so no clips"
 
 
@@ -34,6 +39,7 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
         min_s=options.min_clip_s,
         max_s=options.max_clip_s,
         embedding_model=options.embedding_model,
+        max_clips=options.max_clips,
         progress=progress,
     )
     return result
@@ -45,13 +51,15 @@ def find_clips(
     min_s: float = 30,
     max_s: float = 90,
     embedding_model: str = "",
+    max_clips: int = DEFAULT_MAX_CLIPS,
     progress: Progress = no_progress,
 ) -> schemas.ClipsResult:
     """Topics covering the transcript and clips of min_s..max_s seconds, sorted by start.
 
     embedding_model: a local sentence-transformers directory ("" = packaged all-MiniLM-L6-v2).
+    max_clips: at most this many clips, the best scored kept.
     """
-    check_durations(min_s, max_s)
+    check_durations(min_s, max_s, max_clips)
     if not transcript.words:
         return schemas.ClipsResult(topics=[], clips=[], note=NO_SPEECH_NOTE)
     progress(0.0, "Splitting sentences")
@@ -61,7 +69,7 @@ def find_clips(
         context = build_context(sentences, np.zeros(0), None)
         clips = _fallback_clips(sentences, min_s, max_s)
         note = f"Only {len(sentences)} sentences: too little text to find topics, so clips are sentence-aligned chunks."
-        return _result([Span(0, len(sentences), 0.0, end_s)], clips, sentences, context, end_s, note)
+        return _result([Span(0, len(sentences), 0.0, end_s)], clips, sentences, context, end_s, note, max_clips)
 
     from .embeddings import embed_sentences
 
@@ -76,17 +84,34 @@ def find_clips(
     topics = [Span(int(a), int(b) + 1, units[a].start_s, units[b].end_s) for a, b in zip(topic_firsts, topic_ends)]
 
     progress(0.93, "Choosing clips")
-    candidates = clipsai_clips(units, embeddings, min_s=min_s, max_s=max_s)
+    candidates = clipsai_clips(units, embeddings, min_s=min_s, max_s=max_s, sharpen=True)
     candidates += _clips_from_strong_gaps(units, strengths, boundaries, min_s, max_s)
+    candidates += _clips_from_every_sentence(units, sentences, strengths, min_s, max_s)
+    candidates = settled_candidates(candidates, sentences, min_s, max_s)
     note = ""
     if not candidates:
         candidates = _fallback_clips(sentences, min_s, max_s)
         note = "No clip fits the duration range at a topic boundary, so clips are sentence-aligned chunks."
     context = build_context(sentences, strengths, embeddings)
-    return _result(topics, candidates, sentences, context, end_s, note)
+    return _result(topics, candidates, sentences, context, end_s, note, max_clips)
 
 
-def check_durations(min_s: float, max_s: float) -> None:
+def settled_candidates(candidates: list[Span], sentences: list[Sentence], min_s, max_s) -> list[Span]:
+    """Each candidate moved to self-contained edges (clipedges); unfixable ones and repeats dropped."""
+    seen, out = set(), []
+    for span in candidates:
+        settled = settle_edges(span.first, span.end, sentences, min_s, max_s)
+        if settled is None or settled in seen:
+            continue
+        seen.add(settled)
+        first, end = settled
+        out.append(Span(first, end, sentences[first].start_s, sentences[end - 1].end_s))
+    return out
+
+
+def check_durations(min_s: float, max_s: float, max_clips: int = 1) -> None:
+    if max_clips < 1:
+        raise InputError(f"The clip cap {max_clips} is not valid: keep at least 1 clip.")
     if not (0 < min_s < max_s):
         raise InputError(f"Clip duration range {min_s:g}-{max_s:g} s is not valid: need 0 < min < max.")
 
@@ -107,6 +132,30 @@ def _clips_from_strong_gaps(units: list[Span], strengths, boundaries, min_s, max
     return spans
 
 
+def _clips_from_every_sentence(units, sentences, strengths, min_s, max_s) -> list[Span]:
+    """From every self-contained opening, the fitting end at the strongest gap.
+
+    Topic boundaries alone leave a long topic with one clip; these windows let a 4-minute
+    passage offer several, and the best-first selection in _result keeps them apart.
+    """
+    starts_s = np.array([u.start_s for u in units])
+    ends_s = np.array([u.end_s for u in units])
+    end_strength = np.r_[strengths, strengths.max(initial=0.0) + 1.0]
+    target_s = (min_s + max_s) / 2
+    spans = []
+    for first, sentence in enumerate(sentences):
+        if first and depends_on_previous(sentence.text):
+            continue
+        duration = ends_s[first:] - starts_s[first]
+        fitting = np.flatnonzero((duration >= min_s) & (duration <= max_s))
+        if len(fitting):
+            # Strongest gap; among near-equal ones the length nearest the middle of the range.
+            closeness = 1 - np.abs(duration[fitting] - target_s) / max(max_s - min_s, 1e-6)
+            last = int(fitting[np.argmax(end_strength[fitting + first] + 0.25 * closeness)]) + first
+            spans.append(Span(first, last + 1, units[first].start_s, units[last].end_s))
+    return spans
+
+
 def _fallback_clips(sentences: list[Sentence], min_s: float, max_s: float) -> list[Span]:
     """Consecutive sentence-aligned chunks near the middle of min_s..max_s (at least one clip)."""
     target_s = (min_s + max_s) / 2
@@ -123,10 +172,12 @@ def _fallback_clips(sentences: list[Sentence], min_s: float, max_s: float) -> li
     return spans
 
 
-def _result(topics, candidates, sentences, context, end_s, note) -> schemas.ClipsResult:
+def _result(topics, candidates, sentences, context, end_s, note, max_clips) -> schemas.ClipsResult:
     scored = sorted(((*score_clip(span, context), span) for span in candidates), key=lambda t: -t[0])
     kept: list[tuple[float, str, Span]] = []
     for score, reason, span in scored:
+        if len(kept) >= max_clips:
+            break
         if is_duplicate(span, [k[2] for k in kept]) or any(_overlap(span, k[2]) > MAX_OVERLAP for k in kept):
             continue
         kept.append((score, reason, span))

@@ -109,12 +109,12 @@ def render_clip(
         cues = subtitles.style_cues(spoken, style, width, height)
     has_hook = style is not None and style.hook_title and hook_text.strip()
 
-    stem = out_path.stem
-    tmp_video = atomic.temp_path(out_path)
     # The ASS and command files sit beside the output, so odd folder names go through the
-    # filtergraph escaping below (the original's known bug) rather than around it.
-    ass_path = out_path.with_name(f".{stem}.render.ass")
-    commands_path = out_path.with_name(f".{stem}.render.cmd")
+    # filtergraph escaping below (the original's known bug) rather than around it. Each render
+    # gets its own temporary names: two renders of one clip at once never share a file.
+    tmp_video, ass_path, commands_path = (
+        atomic.temp_path(out_path, suffix) for suffix in (".part.mp4", ".render.ass", ".render.cmd")
+    )
     try:
         commands_path.write_text(_crop_commands(crop, duration_s, video.fps), encoding="utf-8")
         vf = [
@@ -313,9 +313,11 @@ def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
 # --- the pipeline stage ------------------------------------------------------------------------
 
 
-def clip_render_path(workdir: Path, clip_index: int, preview: bool) -> Path:
-    """Where a clip's preview or final render lives in a work directory."""
-    return Path(workdir) / "renders" / f"clip_{clip_index}_{'preview' if preview else 'final'}.mp4"
+def clip_render_path(workdir: Path, clip_index: int, preview: bool, attempt: int | None = None) -> Path:
+    """Where a clip's preview or final render lives in a work directory. A final rendered for a
+    queued attempt has its own name, so a render that was superseded never overwrites the newer one."""
+    kind = "preview" if preview else "final" if attempt is None else f"final_{attempt}"
+    return Path(workdir) / "renders" / f"clip_{clip_index}_{kind}.mp4"
 
 
 def render_workdir_clip(
@@ -329,11 +331,13 @@ def render_workdir_clip(
     end_s: float | None = None,
     words: list[Word] | None = None,
     hook_text: str = "",
+    attempt: int | None = None,
 ) -> RenderResult:
     """Render clip `clip_index` of a work directory (after ingest, transcribe and clips).
 
     For the final render on approval: pass `preview=False`, and `start_s`/`end_s`/`words` when a
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
+    `attempt` gives a final its own file name (see clip_render_path).
     File names in the result are relative to `workdir`.
     """
     from .atomic import write_model
@@ -381,7 +385,7 @@ def render_workdir_clip(
         media_path,
         start_s,
         end_s,
-        clip_render_path(workdir, clip_index, preview),
+        clip_render_path(workdir, clip_index, preview, attempt),
         clip_index=clip_index,
         words=words if options.subtitle_style != "none" else None,
         aspect=options.aspect,
@@ -511,3 +515,34 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     result = RendersResult(renders=renders)
     progress(1.0, f"{total - len(errors)} previews rendered")
     return result
+
+
+def plan(workdir: Path, options: PipelineOptions, progress: Progress) -> list[dict]:
+    """One part per clip, for workers to render at once."""
+    from .stages import get_stage
+
+    clips = get_stage("clips").load_output(Path(workdir))
+    if clips is None:
+        raise InputError("Nothing to render yet: the clips must be found first")
+    return [{"clip": clip_index} for clip_index in range(len(clips.clips))]
+
+
+def run_part(workdir: Path, options: PipelineOptions, spec: dict, progress: Progress) -> RenderResult:
+    """The preview of one clip; a clip that cannot be rendered gives a result with the reason."""
+    clip_index = spec["clip"]
+    try:
+        return render_workdir_clip(workdir, clip_index, options, preview=True, progress=progress)
+    except InputError as exc:
+        return RenderResult(
+            clip_index=clip_index, video_file="", width=0, height=0, preview=True, warning=f"Render failed: {exc}"
+        )
+
+
+def join(workdir: Path, options: PipelineOptions, results: list[dict]) -> RendersResult:
+    """renders.json from the parts' results (Stage.join writes it); an error only when no clip
+    could be rendered."""
+    renders = [RenderResult.model_validate(result) for result in results]
+    failed = [render for render in renders if not render.video_file]
+    if renders and len(failed) == len(renders):
+        raise InputError(f"No clip could be rendered: {failed[0].warning.removeprefix('Render failed: ')}")
+    return RendersResult(renders=renders)

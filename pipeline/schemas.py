@@ -94,6 +94,7 @@ class PipelineOptions(BaseModel):
     min_clip_s: float = 30.0
     max_clip_s: float = 90.0
     embedding_model: str = ""
+    max_clips: int = Field(default=100, ge=1)  # per video, best scored first (clip finder)
     copy_provider: Provider = "local"
     gemini_api_key: str = ""
     gemini_model: str = "gemini-2.5-flash"

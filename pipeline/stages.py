@@ -1,8 +1,13 @@
 """The stage order, written down once. The CLI's `run` and the worker's tasks both walk it.
 
 Every stage module has `run(workdir, options, progress) -> <output model>` which reads the
-outputs of earlier stages from `workdir`. `Stage.run` checks what it returns and writes it as the
-stage's file (replacing it whole, so rerunning a stage never duplicates anything).
+outputs of earlier stages from `workdir` and returns its output; `Stage.run` checks it and writes
+it as the stage's file (replacing it whole, so rerunning a stage never duplicates anything).
+
+A stage that `fans_out` can also be run in parts by many workers at once: its module has
+`plan(workdir, options, progress) -> [spec, ...]` (JSON-able, quick), `run_part(workdir, options,
+spec, progress) -> model` for one part (any order, any machine sharing the work directory), and
+`join(workdir, options, [part result as JSON, ...]) -> <output model>`, written by `Stage.join`.
 """
 
 import importlib
@@ -23,11 +28,24 @@ class Stage:
     output_file: str
     output_model: type[BaseModel]
     label: str
+    fans_out: str = ""  # what its parts are called ("chunks", "previews"); "" = runs as one task
 
     def run(self, workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> BaseModel:
         """Runs the stage and writes its output file; returns the output."""
         runner = importlib.import_module(self.module).run
-        output = runner(Path(workdir), options, progress)
+        return self._write(workdir, runner(Path(workdir), options, progress))
+
+    def plan(self, workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> list[dict]:
+        return importlib.import_module(self.module).plan(Path(workdir), options, progress)
+
+    def run_part(self, workdir: Path, options: schemas.PipelineOptions, spec: dict, progress: Progress) -> BaseModel:
+        return importlib.import_module(self.module).run_part(Path(workdir), options, spec, progress)
+
+    def join(self, workdir: Path, options: schemas.PipelineOptions, results: list[dict]) -> BaseModel:
+        """Joins the parts' results and writes the output file; returns the output."""
+        return self._write(workdir, importlib.import_module(self.module).join(Path(workdir), options, results))
+
+    def _write(self, workdir: Path, output: BaseModel) -> BaseModel:
         if type(output) is not self.output_model:
             raise TypeError(f"stage {self.name} returned {type(output).__name__}, not {self.output_model.__name__}")
         output = self.output_model.model_validate(output.model_dump())  # validators rerun on the final values
@@ -46,10 +64,10 @@ class Stage:
 
 STAGES = (
     Stage("ingest", "pipeline.ingest", "media.json", schemas.MediaInfo, "Ingest"),
-    Stage("transcribe", "pipeline.transcribe", "transcript.json", schemas.Transcript, "Transcribe"),
+    Stage("transcribe", "pipeline.transcribe", "transcript.json", schemas.Transcript, "Transcribe", "chunks"),
     Stage("clips", "pipeline.clipfind", "clips.json", schemas.ClipsResult, "Find clips"),
     Stage("copy", "pipeline.copywriter", "copies.json", schemas.CopiesResult, "Write copy"),
-    Stage("render", "pipeline.render", "renders.json", schemas.RendersResult, "Render previews"),
+    Stage("render", "pipeline.render", "renders.json", schemas.RendersResult, "Render previews", "previews"),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 

@@ -83,22 +83,56 @@ def local_peaks(depths: np.ndarray, cutoff: float) -> np.ndarray:
 
 
 def text_tile(
-    embeddings: np.ndarray, k: int, *, smoothing_width: int = 3, cutoff_policy: str = "high"
+    embeddings: np.ndarray,
+    k: int,
+    *,
+    smoothing_width: int = 3,
+    cutoff_policy: str = "high",
+    sharpen: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One TextTiling pass. Returns (boundaries, pooled).
 
     boundaries: N booleans, True at unit i when a segment ends after it (the last is True).
     pooled: one max-magnitude-pooled embedding per segment.
+    sharpen: move each boundary to the least similar of its own and its neighbouring gaps
+    before smoothing (see sharpen_boundaries); False is ClipsAI exactly.
     """
     n = len(embeddings)
     if k >= n:
         k = max(n // 5, 2)
     if smoothing_width >= n:
         smoothing_width = 2
-    sims = smooth(gap_similarities(embeddings, k), smoothing_width).astype(np.float32)
-    depths = depth_scores(sims)
-    boundaries = np.r_[local_peaks(depths, cutoff_for(depths, cutoff_policy)), True]
+    raw = gap_similarities(embeddings, k)
+    depths = depth_scores(smooth(raw, smoothing_width).astype(np.float32))
+    gaps = local_peaks(depths, cutoff_for(depths, cutoff_policy))
+    if sharpen:
+        gaps = sharpen_boundaries(gaps, raw)
+    boundaries = np.r_[gaps, True]
     return boundaries, pool_segments(embeddings, boundaries)
+
+
+def sharpen_boundaries(gaps: np.ndarray, raw_similarity: np.ndarray, reach: int = 1) -> np.ndarray:
+    """Each boundary moved to the gap of lowest unsmoothed similarity within `reach` gaps.
+
+    The 3-wide smoothing that makes detection robust also flattens a dip into a plateau over
+    the true gap and its two neighbours, so noise (and a slightly lower similarity just before
+    a change) decides the position: boundaries landed one sentence early about twice as often
+    as late. The unsmoothed similarity has its minimum on the true gap far more often
+    (bench/segment.py counts early/late boundaries).
+    """
+    out = np.zeros_like(gaps, dtype=bool)
+    for _, new in boundary_moves(gaps, raw_similarity, reach):
+        out[new] = True
+    return out
+
+
+def boundary_moves(gaps: np.ndarray, raw_similarity: np.ndarray, reach: int = 1) -> list[tuple[int, int]]:
+    """(old gap, new gap) for each boundary in gaps, as sharpen_boundaries moves them."""
+    moves = []
+    for gap in np.flatnonzero(gaps).tolist():
+        lo, hi = max(0, gap - reach), min(len(raw_similarity), gap + reach + 1)
+        moves.append((gap, lo + int(np.argmin(raw_similarity[lo:hi]))))
+    return moves
 
 
 def pool_segments(embeddings: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
@@ -116,12 +150,13 @@ def clipsai_clips(
     min_s: float,
     max_s: float,
     legacy_start: bool = False,
+    sharpen: bool = False,
 ) -> list[Span]:
     """ClipsAI's ClipFinder.find_clips: multi-scale, overlapping candidates in min_s..max_s.
 
     legacy_start=True reproduces ClipsAI exactly, including its quirk that each segment after
     the first starts at the previous segment's last unit (one sentence early, or more on later
-    rounds). False starts right after the previous segment: the fix.
+    rounds). False starts right after the previous segment: the fix. sharpen: see text_tile.
     """
     clips: list[Span] = []
     media_end_s = sentences[-1].end_s
@@ -137,14 +172,15 @@ def clipsai_clips(
                 max_s,
                 clips,
                 legacy_start,
+                sharpen,
             )
     return clips
 
 
-def _tile_rounds(units, embeddings, k, min_s, max_s, kept, legacy_start):
+def _tile_rounds(units, embeddings, k, min_s, max_s, kept, legacy_start, sharpen):
     kept = list(kept)
     while len(embeddings) > 8:
-        boundaries, pooled = text_tile(embeddings, 3 if k >= len(embeddings) else k)
+        boundaries, pooled = text_tile(embeddings, 3 if k >= len(embeddings) else k, sharpen=sharpen)
         ends = np.flatnonzero(boundaries)
         starts = np.r_[0, ends[:-1] if legacy_start else ends[:-1] + 1]
         supers = [

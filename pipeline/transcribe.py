@@ -21,6 +21,10 @@ How it runs, and why (measured on 2 CPU cores, int8, see bench/transcribe.py and
   0.12 target on 2 cores even with both fully used. CLIPER_WHISPER_BEAM=5 buys the accuracy.
 - Long audio is read from the WAV in chunks of about 5 minutes cut at the quietest 0.1 s near
   each boundary: memory stays flat for a 10-hour file and progress arrives every few seconds.
+- Spread over workers (the app's queue, see pipeline.stages): `plan` cuts the audio into parts of
+  about PART_S at the quietest 0.1 s (a pause between words, so no word is split or heard twice)
+  and detects the language once; `run_part` transcribes one part (times offset by its first
+  sample, so they are exact across joins) and `join` concatenates the parts in order.
 - Threads: CTranslate2 gets one thread per usable core (CLIPER_WHISPER_THREADS overrides), VAD
   runs single-threaded, and torch (alignment only) is limited to one thread: oversubscribed
   threads on 2 cores made VAD 7-13x slower.
@@ -34,14 +38,16 @@ import wave
 from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel
 
 from . import config, schemas, stages
 from .errors import InputError
-from .progress import Progress, no_progress
+from .progress import Progress, no_progress, scaled
 
 SAMPLE_RATE_HZ = 16000
 CHUNK_S = 300.0  # audio handed to Whisper at once; VAD of one chunk takes a couple of seconds
-CUT_SEARCH_S = 30.0  # look this far back from a chunk boundary for the quietest spot
+PART_S = 60.0  # audio per task when workers share one transcription: 10 parts for a 10-minute talk
+CUT_SEARCH_S = 15.0  # look this far back from a chunk boundary for the quietest spot
 NO_SPEECH_MESSAGE = "No speech found in the audio (silence or music only): nothing to transcribe."
 ENGLISH_ONLY_SUFFIX = ".en"
 
@@ -50,7 +56,7 @@ _models_lock = threading.Lock()
 
 
 def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> schemas.Transcript:
-    """Transcribe workdir's audio.wav (from media.json) into transcript.json."""
+    """Transcribe workdir's audio.wav (from media.json): the transcript (Stage.run writes it)."""
     workdir = Path(workdir)
     media = stages.get_stage("ingest").load_output(workdir)
     if media is None:
@@ -64,6 +70,87 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
         beam_size=default_beam_size(),
     )
     return transcript
+
+
+class TranscriptPart(BaseModel):
+    """The words of one part of the audio (times from the start of the whole audio)."""
+
+    words: list[schemas.Word]
+    language: str = ""
+
+
+def plan(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> list[dict]:
+    """Parts of workdir's audio.wav for workers to transcribe at once: sample ranges cut at pauses,
+    each with the language (the requested one, else detected once here for the whole video)."""
+    workdir = Path(workdir)
+    audio_path = _stage_audio(workdir)
+    model = options.whisper_model or "base"
+    language = _check_language(options.language, model)
+    with wave.open(str(audio_path), "rb") as wav:
+        bounds = list(_chunk_bounds(wav, PART_S))
+        if language is None:
+            progress(0.0, f"Loading the Whisper {model} model")
+            language = _detect_language(load_model(model), wav, bounds)
+    return [{"start": start, "end": end, "language": language or ""} for start, end in bounds]
+
+
+def run_part(workdir: Path, options: schemas.PipelineOptions, spec: dict, progress: Progress) -> TranscriptPart:
+    """Transcribes the part `spec` (from plan) of workdir's audio."""
+    audio_path = _stage_audio(Path(workdir))
+    model = options.whisper_model or "base"
+    whisper = load_model(model)
+    with wave.open(str(audio_path), "rb") as wav:
+        wav.setpos(spec["start"])
+        samples = _as_float(wav.readframes(spec["end"] - spec["start"]))
+    words, language = _transcribe_chunk(
+        whisper, samples, spec["start"] / SAMPLE_RATE_HZ, spec["language"] or None,
+        options.align_model_dir, progress, default_beam_size(),
+    )  # fmt: skip
+    progress(1.0, f"{len(words)} words")
+    return TranscriptPart(words=words, language=language if words else "")
+
+
+def join(workdir: Path, options: schemas.PipelineOptions, results: list[dict]) -> schemas.Transcript:
+    """The parts' words in order: the transcript (Stage.join writes it)."""
+    workdir = Path(workdir)
+    parts = [TranscriptPart.model_validate(result) for result in results]
+    with wave.open(str(_stage_audio(workdir)), "rb") as wav:
+        duration = wav.getnframes() / SAMPLE_RATE_HZ
+    words = _tidy_times([word for part in parts for word in part.words], duration)
+    transcript = schemas.Transcript(
+        language=next((part.language for part in parts if part.language), options.language or ""),
+        duration=round(duration, 3),
+        words=words,
+        model=options.whisper_model or "base",
+        message="" if words else NO_SPEECH_MESSAGE,
+    )
+    return transcript
+
+
+def _stage_audio(workdir: Path) -> Path:
+    media = stages.get_stage("ingest").load_output(workdir)
+    if media is None:
+        raise InputError("The video has not been ingested yet (media.json is missing).")
+    return workdir / media.audio_file
+
+
+def _detect_language(whisper, wav: wave.Wave_read, bounds) -> str | None:
+    """Whisper's language guess from the first 30 s of speech (the VAD's), None when there is none."""
+    from faster_whisper.vad import get_speech_timestamps
+
+    if not whisper.model.is_multilingual:
+        return "en"
+    speech = []
+    for start, end in bounds:
+        wav.setpos(start)
+        samples = _as_float(wav.readframes(end - start))
+        speech += [samples[t["start"] : t["end"]] for t in get_speech_timestamps(samples)]
+        if sum(len(piece) for piece in speech) >= 30 * SAMPLE_RATE_HZ:
+            break
+    if not speech:
+        return None
+    language, _probability, _all = whisper.detect_language(audio=np.concatenate(speech))
+    return language
 
 
 def transcribe(
@@ -108,8 +195,10 @@ def transcribe(
         detected = language
         for offset_s, samples in _read_chunks(wav):
             progress(offset_s / duration if duration else 0.0, f"Transcribing from {_clock(offset_s)}")
+            end_s = offset_s + len(samples) / SAMPLE_RATE_HZ
+            chunk_progress = scaled(progress, offset_s / duration, end_s / duration) if duration else progress
             chunk_words, chunk_language = _transcribe_chunk(
-                whisper, samples, offset_s, duration, detected, align_model_dir, progress, beam_size
+                whisper, samples, offset_s, detected, align_model_dir, chunk_progress, beam_size
             )
             words.extend(chunk_words)
             if chunk_words and detected is None:
@@ -152,7 +241,9 @@ def load_model(name: str = "base"):
         return _models[key]
 
 
-def _transcribe_chunk(whisper, samples, offset_s, duration, language, align_model_dir, progress, beam_size):
+def _transcribe_chunk(whisper, samples, offset_s, language, align_model_dir, progress, beam_size):
+    """Words of one chunk (times offset by offset_s) and its language; progress is the chunk's fraction."""
+    chunk_s = len(samples) / SAMPLE_RATE_HZ
     segments, info = whisper.transcribe(
         samples,
         language=language,
@@ -171,10 +262,7 @@ def _transcribe_chunk(whisper, samples, offset_s, duration, language, align_mode
             text = word.word.strip()
             if text:
                 words.append(schemas.Word(text=text, start=offset_s + word.start, end=offset_s + word.end))
-        done_s = offset_s + segment.end
-        progress(
-            min(done_s / duration, 1.0) if duration else 0.0, f"Transcribed {_clock(done_s)} of {_clock(duration)}"
-        )
+        progress(min(segment.end / chunk_s, 1.0) if chunk_s else 1.0, f"Transcribed {_clock(offset_s + segment.end)}")
     if words and align_model_dir:
         words = _align(words, texts, samples, offset_s, info.language, align_model_dir)
     return words, info.language
@@ -239,22 +327,33 @@ def _tidy_times(words: list[schemas.Word], duration: float) -> list[schemas.Word
 
 def _read_chunks(wav: wave.Wave_read):
     """(offset_s, float32 samples) pieces of about CHUNK_S, each cut at the quietest 0.1 s."""
+    for start, end in _chunk_bounds(wav, CHUNK_S):
+        wav.setpos(start)
+        yield start / SAMPLE_RATE_HZ, _as_float(wav.readframes(end - start))
+
+
+def _chunk_bounds(wav: wave.Wave_read, chunk_s: float):
+    """(first sample, end sample) of consecutive pieces of about chunk_s covering the whole WAV,
+    each cut at the quietest 0.1 s of its last CUT_SEARCH_S: a pause, so no word is cut in two."""
     total = wav.getnframes()
-    chunk = int(CHUNK_S * SAMPLE_RATE_HZ)
+    chunk = int(chunk_s * SAMPLE_RATE_HZ)
     start = 0
     while start < total:
-        wav.setpos(start)
-        samples = np.frombuffer(wav.readframes(chunk), dtype="<i2").astype(np.float32) / 32768.0
-        if start + len(samples) < total:
-            cut = _quietest_cut(samples)
-            samples = samples[:cut]
-        yield start / SAMPLE_RATE_HZ, samples
-        start += len(samples)
+        end = min(start + chunk, total)
+        if end < total:
+            wav.setpos(start)
+            end = start + _quietest_cut(_as_float(wav.readframes(end - start)))
+        yield start, end
+        start = end
+
+
+def _as_float(frames: bytes) -> np.ndarray:
+    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
 
 
 def _quietest_cut(samples: np.ndarray) -> int:
     frame = SAMPLE_RATE_HZ // 10
-    search = int(CUT_SEARCH_S * SAMPLE_RATE_HZ) // frame * frame
+    search = min(int(CUT_SEARCH_S * SAMPLE_RATE_HZ), len(samples) // 2) // frame * frame
     tail = samples[len(samples) - search :]
     energy = np.square(tail.reshape(-1, frame)).mean(axis=1)
     return len(samples) - search + int(np.argmin(energy)) * frame + frame // 2

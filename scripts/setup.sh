@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever is missing: system packages, .venv from requirements.lock, model files.
 # Idempotent: a second run with nothing to do takes a second or two.
-# --test also installs what only the test suite needs (a browser, a PostgreSQL server, clipsai).
+# --test also installs what only the test suite needs (a browser, PostgreSQL and Redis servers, clipsai).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FOR_TESTS=0; [ "${1:-}" = "--test" ] && FOR_TESTS=1
@@ -9,7 +9,7 @@ FOR_TESTS=0; [ "${1:-}" = "--test" ] && FOR_TESTS=1
 APT_PACKAGES=(ffmpeg espeak-ng sox fonts-dejavu-core)
 # Caption fonts (pipeline/schemas.py CaptionFont): open fonts libass finds through fontconfig.
 APT_PACKAGES+=(fonts-roboto-unhinted fonts-open-sans fonts-inter fonts-league-spartan fonts-bebas-neue)
-[ $FOR_TESTS = 1 ] && APT_PACKAGES+=(chromium postgresql)
+[ $FOR_TESTS = 1 ] && APT_PACKAGES+=(chromium postgresql redis-server)
 UV_VERSION=0.13.8
 CLIPSAI_VERSION=0.2.1   # test-only, installed --no-deps for the parity test
 MEDIAPIPE_MODEL_WHEEL=0.10.21  # the last wheel that ships the face detection .tflite files

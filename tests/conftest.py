@@ -69,6 +69,7 @@ def worker_env(media_root) -> dict:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cliper_site.settings", "CLIPER_MEDIA_ROOT": str(media_root)}
     env["CLIPER_ALLOW_PRIVATE_URLS"] = "1"
     env["CLIPER_QUEUE_POLL"] = "0.2"
+    env["CLIPER_LEASE_S"] = "6"  # a killed worker's work is requeued within seconds, not a minute
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         env["CLIPER_SQLITE_PATH"] = db["NAME"]
@@ -81,9 +82,10 @@ def worker_env(media_root) -> dict:
 class Worker:
     """A real `manage.py worker` (django-q2 qcluster) process, killable like a crash."""
 
-    def __init__(self, media_root, log_path):
+    def __init__(self, media_root, log_path, env=None):
         self.media_root = media_root
         self.log_path = log_path
+        self.env = env or {}
         self.proc = None
 
     def start(self):
@@ -91,7 +93,7 @@ class Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "worker"],
             cwd=REPO_DIR,
-            env=worker_env(self.media_root),
+            env={**worker_env(self.media_root), **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -118,7 +120,8 @@ class Worker:
 
 @pytest.fixture
 def worker(transactional_db, media_root, tmp_path, monkeypatch):
-    """Factory: worker() starts a real queue worker against the test database.
+    """Factory: worker() starts a real queue worker against the test database (worker(NAME=value)
+    adds environment variables, e.g. REDIS_URL).
 
     Tasks enqueued by the test go through the ORM (or Redis) broker instead of running inline."""
     from django_q.conf import Conf
@@ -126,8 +129,8 @@ def worker(transactional_db, media_root, tmp_path, monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", False)
     started = []
 
-    def start():
-        w = Worker(media_root, tmp_path / f"worker{len(started)}.log").start()
+    def start(**env):
+        w = Worker(media_root, tmp_path / f"worker{len(started)}.log", env).start()
         started.append(w)
         return w
 

@@ -11,7 +11,7 @@ from pipeline.cli import build_parser
 from pipeline.errors import InputError
 from pipeline.sentences import split_sentences
 
-from .clipfind_support import boundary_string, choi_document, timed_transcript
+from .clipfind_support import boundary_string, choi_document, real_texts, source_texts, timed_transcript
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +102,7 @@ def test_a_short_talk_still_gets_a_sentence_aligned_clip():
 
 def test_a_range_no_topic_fits_falls_back_to_chunks(talk):
     transcript, _ = talk
-    result = clipfind.find_clips(transcript, min_s=3, max_s=4)  # shorter than most sentences
+    result = clipfind.find_clips(transcript, min_s=0.5, max_s=1.0)  # shorter than every sentence
     assert result.clips and "chunks" in result.note
 
 
@@ -141,3 +141,50 @@ def test_spanish_talk_gets_clips_that_end_on_sentences():
     assert result.clips
     assert all(c.text.endswith((".", "?")) and c.text[0] in "¿ELUDAP" for c in result.clips)
     assert np.isclose(result.topics[-1].end, transcript.duration)
+
+
+def test_speech_throughout_gives_at_least_one_clip_per_minute(talk, found):
+    transcript, _ = talk
+    assert len(found.clips) >= transcript.duration / 60
+    for a, b in zip(found.clips, found.clips[1:]):
+        shared = min(a.end, b.end) - max(a.start, b.start)
+        assert shared <= clipfind.MAX_OVERLAP * min(a.end - a.start, b.end - b.start) + 1e-6
+
+
+def test_no_clip_opens_on_a_sentence_that_leans_on_the_one_before():
+    from pipeline.clipedges import depends_on_previous
+
+    # Every second sentence leans on the one before it, so half of all openings are wrong.
+    lines = []
+    for sentences in [lines_ for _, lines_ in sorted(source_texts().items())[:6]]:
+        lines += [
+            s if i % 2 == 0 else f"{('And', 'But', 'So', 'That is why')[i % 4]} {s[0].lower()}{s[1:]}"
+            for i, s in enumerate(sentences[:8])
+        ]
+    assert sum(depends_on_previous(s) for s in lines) >= len(lines) // 2
+    transcript = timed_transcript(lines, [i // 8 for i in range(len(lines))], seed=3)
+    result = clipfind.find_clips(transcript, min_s=20, max_s=60)
+    assert len(result.clips) >= 3
+    by_start = {s.start_s: s for s in split_sentences(transcript.words)}
+    for clip in result.clips:
+        assert not depends_on_previous(by_start[clip.start].text), clip.text[:60]
+
+
+def test_a_four_minute_single_topic_passage_yields_several_clips():
+    sentences = real_texts()["py:execmodel"]
+    transcript = timed_transcript(sentences, [0] * len(sentences), seed=5)
+    words = [w for w in transcript.words if w.end <= 240]
+    passage = schemas.Transcript(language="en", duration=words[-1].end + 0.5, words=words)
+    assert 200 < passage.duration <= 241
+    result = clipfind.find_clips(passage, min_s=30, max_s=90)
+    assert len(result.clips) >= 2
+    assert all(30 <= c.end - c.start <= 90 for c in result.clips)
+
+
+def test_the_clip_cap_keeps_the_best(talk, found):
+    transcript, _ = talk
+    capped = clipfind.find_clips(transcript, min_s=30, max_s=90, max_clips=2)
+    assert len(capped.clips) == 2
+    assert sorted(c.score for c in capped.clips) == sorted(c.score for c in found.clips)[-2:]
+    with pytest.raises(InputError, match="cap"):
+        clipfind.find_clips(transcript, max_clips=0)

@@ -47,8 +47,8 @@ def test_a_worker_killed_in_every_stage_still_finishes_the_video(worker, admin_u
     runs = {run.stage: run for run in video.stage_runs.all()}
     assert video.status == "ready", {name: run.message for name, run in runs.items()}
     assert len(killed_in) >= 3, killed_in
-    for stage in killed_in:
-        assert runs[stage].attempt >= 2
+    for stage in killed_in:  # rerun whole, or (a stage run in parts) only the part that was killed
+        assert runs[stage].attempt >= 2 or runs[stage].parts.filter(attempt__gte=2).exists(), stage
     clip_count = video.clips.count()
     assert clip_count >= 1
     assert Copy.objects.filter(clip__video=video).count() == clip_count

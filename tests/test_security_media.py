@@ -101,7 +101,7 @@ def test_media_responses_carry_a_fixed_type_nosniff_and_a_sandbox(client, editor
 def test_final_renders_need_the_download_permission(client, editor, approver, video, media_root):
     rel = f"videos/{video.pk}/renders/clip_0_final.mp4"
     (media_root / rel).write_bytes(b"\x00\x00\x00\x18ftypmp42final")
-    Clip.objects.filter(video=video).update(final=rel, final_state=Clip.FinalState.DONE)
+    Clip.objects.filter(video=video).update(final=rel)
     client.force_login(editor)  # an Editor may watch previews, not take finals
     assert get(client, rel).status_code == 404
     assert get(client, f"videos/{video.pk}/renders/clip_0_preview.mp4").status_code == 200

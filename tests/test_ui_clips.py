@@ -6,7 +6,7 @@ import zipfile
 
 from django.urls import reverse
 
-from clips.models import Clip
+from clips.models import Clip, ClipJob
 
 from .ui_support import make_processed_video
 
@@ -132,12 +132,13 @@ def test_final_render_is_queued_shows_progress_and_downloads_when_ready(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(reverse("clip_final", args=[clip.pk]), **HTMX)
     assert len(callbacks) == 1 and b"Queued" in response.content and b'hx-trigger="every 2s"' in response.content
-    Clip.objects.filter(pk=clip.pk).update(final_state="rendering", final_progress=0.4)
+    ClipJob.objects.filter(clip=clip, kind="final").update(state="running", progress=0.4)
     response = client.get(reverse("clip_final_status", args=[clip.pk]), **HTMX)
     assert response.status_code == 200 and b"Rendering 40 %" in response.content
     final = f"videos/{video.pk}/renders/clip_0_final.mp4"
     (media_root / final).write_bytes(b"final-bytes")
-    Clip.objects.filter(pk=clip.pk).update(final_state="done", final_progress=1, final=final)
+    ClipJob.objects.filter(clip=clip, kind="final").update(state="done", progress=1)
+    Clip.objects.filter(pk=clip.pk).update(final=final)
     response = client.get(reverse("clip_final_status", args=[clip.pk]), **HTMX)
     assert response.status_code == 286  # htmx stops polling
     assert b"Download MP4" in response.content and b"every 2s" not in response.content
@@ -157,7 +158,8 @@ def test_the_approved_zip_holds_videos_captions_subtitles_and_manifests(client, 
         client.post(reverse("clip_review", args=[clip.pk]), {"decision": "approve"})
     final = f"videos/{video.pk}/renders/clip_2_final.mp4"
     (media_root / final).write_bytes(b"final-render")
-    Clip.objects.filter(video=video, index=2).update(final=final, final_state="done")
+    Clip.objects.filter(video=video, index=2).update(final=final)
+    ClipJob.objects.filter(clip__video=video, clip__index=2, kind="final").update(state="done")
     response = client.get(reverse("video_download_approved", args=[video.pk]))
     assert response["Content-Type"] == "application/zip" and "Talk-approved.zip" in response["Content-Disposition"]
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))

@@ -1,27 +1,36 @@
-"""Writes, by feature: `runs` (videos and their stage runs), `clips` (review, bounds, renders),
-`copy` (regeneration). Keyword-only functions; views and tasks call them as `services.<name>`."""
+"""Writes, by feature: `runs` (videos, their stage runs and parts, recovery of dead workers' work),
+`clips` (review, bounds, final and preview renders), `copy` (regeneration). Keyword-only functions;
+views and tasks call them as `services.<name>`."""
 
-from .clips import clip_render, clip_request_final, clip_review, clip_set_bounds, snap_to_words
-from .copy import copy_regenerate, copy_regenerate_now
+from .clips import (
+    clip_job_execute,
+    clip_request_final,
+    clip_review,
+    clip_set_bounds,
+    clips_request_finals,
+    snap_to_words,
+)
+from .copy import copy_regenerate
 from .runs import (
-    recover_stalled_stages,
+    part_execute,
+    recover_expired,
     stage_enqueue,
     stage_execute,
     stage_retry,
     video_cancel,
     video_create,
     video_start,
-    worker_id,
 )
 
 __all__ = [
-    "clip_render",
+    "clip_job_execute",
     "clip_request_final",
     "clip_review",
     "clip_set_bounds",
+    "clips_request_finals",
     "copy_regenerate",
-    "copy_regenerate_now",
-    "recover_stalled_stages",
+    "part_execute",
+    "recover_expired",
     "snap_to_words",
     "stage_enqueue",
     "stage_execute",
@@ -29,5 +38,4 @@ __all__ = [
     "video_cancel",
     "video_create",
     "video_start",
-    "worker_id",
 ]

@@ -1,23 +1,33 @@
-"""Clip writes: review decisions, new bounds, preview and final renders."""
+"""Clip writes: review decisions, new bounds, and the work on one clip (final render, re-rendered
+preview, fresh copy) as ClipJobs: one request wins, the task carries attempt and bounds."""
+
+import logging
 
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from pipeline.errors import InputError
 from pipeline.word_range import words_inside
 
-from .. import stage_results
-from ..models import Clip
+from .. import jobs, leases, stage_results
+from ..models import Clip, ClipJob, Job, Video
 from ..options import pipeline_options
+from .copy import regenerate_copy
+from .runs import recording_failures
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
 def clip_review(*, clip: Clip, user, approve: bool) -> Clip:
+    """Approves or rejects a clip; approving queues its final render."""
+    was_approved = clip.status == Clip.Status.APPROVED
     clip.status = Clip.Status.APPROVED if approve else Clip.Status.REJECTED
     clip.reviewed_by = user
     clip.reviewed_at = timezone.now()
     clip.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    if approve and not was_approved:
+        clip_request_final(clip=clip, user=user)
     return clip
 
 
@@ -33,7 +43,8 @@ def snap_to_words(words: list[dict], start_s: float, end_s: float) -> tuple[floa
 
 @transaction.atomic
 def clip_set_bounds(*, clip: Clip, start_s: float, end_s: float) -> Clip:
-    """New start/end snapped to word boundaries; the text follows; the preview is re-rendered."""
+    """New start/end snapped to word boundaries; the text follows; the preview is re-rendered and
+    a final of the old bounds is called off (or dropped if it was ready)."""
     words = clip.video.transcript.words if hasattr(clip.video, "transcript") else []
     start_s, end_s = snap_to_words(words, start_s, end_s)
     if end_s - start_s < 1:
@@ -42,56 +53,85 @@ def clip_set_bounds(*, clip: Clip, start_s: float, end_s: float) -> Clip:
     inside = words_inside(words, start_s, end_s)
     if inside:
         clip.text = " ".join(word["text"] for word in inside)
-    clip.final, clip.final_state, clip.final_progress = "", Clip.FinalState.NONE, 0
     clip.save()
-    transaction.on_commit(lambda: async_task("clips.tasks.render_clip", clip.pk, True))
+    clip.forget_final()
+    preview = clip.job(ClipJob.Kind.PREVIEW)
+    if preview is not None and preview.is_active:
+        preview.cancel()  # it renders the old bounds: the new request below replaces it
+    _send(clip.request_job(ClipJob.Kind.PREVIEW))
     return clip
 
 
 @transaction.atomic
-def clip_request_final(*, clip: Clip) -> Clip:
-    """Queues the full-quality render unless it is ready or already on its way."""
-    if clip.final_state in (Clip.FinalState.QUEUED, Clip.FinalState.RENDERING, Clip.FinalState.DONE):
-        return clip
-    clip.final_state, clip.final_progress = Clip.FinalState.QUEUED, 0
-    clip.save(update_fields=["final_state", "final_progress"])
-    transaction.on_commit(lambda: async_task("clips.tasks.render_clip", clip.pk, False))
-    return clip
+def clip_request_final(*, clip: Clip, user=None) -> ClipJob | None:
+    """Queues the full-quality render of the clip's current bounds; None when one is already
+    queued, rendering or ready (two quick clicks queue one render)."""
+    return _send(clip.request_final())
 
 
-def clip_render(*, clip_id: int, preview: bool) -> None:
-    """Renders one clip (preview or final) in the worker with the clip's current bounds;
-    failures are recorded on the clip. The final reuses the preview's face analysis."""
+def clips_request_finals(*, video: Video, user=None) -> int:
+    """Queues the final of every approved clip of the video that has none; returns how many."""
+    queued = 0
+    for clip in video.clips.filter(status=Clip.Status.APPROVED):
+        queued += clip_request_final(clip=clip, user=user) is not None
+    return queued
+
+
+def _send(job: ClipJob | None) -> ClipJob | None:
+    if job is not None:
+        jobs.send(job)
+    return job
+
+
+def clip_job_execute(*, job_id: int, attempt: int) -> None:
+    """Runs one clip's final render, preview render or copy regeneration in the worker."""
+    job = ClipJob.objects.filter(pk=job_id).select_related("clip__video").first()
+    if job is None or not job.claim(attempt, worker=leases.worker_label(), lease_s=leases.lease_s()):
+        logger.info("Skipping stale task clip job=%s attempt=%s", job_id, attempt)
+        return
+    with leases.Lease(job, attempt), recording_failures(job, attempt, f"{job}"):
+        progress = jobs.progress_writer(job, attempt)
+        if job.kind == ClipJob.Kind.COPY:
+            regenerate_copy(job, attempt)
+        else:
+            _render(job, attempt, progress)
+
+
+def _render(job: ClipJob, attempt: int, progress) -> None:
+    """Renders the bounds the job was asked for; the result is kept only if the job still is this
+    attempt's and the clip still has those bounds (checked and recorded in one transaction)."""
     from pipeline.render import render_workdir_clip
     from pipeline.schemas import Word
 
-    clip = Clip.objects.select_related("video").get(pk=clip_id)
-    video = clip.video
-    options = pipeline_options(video)
+    clip, video = job.clip, job.clip.video
+    preview = job.kind == ClipJob.Kind.PREVIEW
     words = [Word(**w) for w in video.transcript.words] if hasattr(video, "transcript") else []
-    if not preview:
-        Clip.objects.filter(pk=clip.pk).update(final_state=Clip.FinalState.RENDERING)
-
-    def progress(fraction, message=""):
-        if not preview:
-            Clip.objects.filter(pk=clip.pk).update(final_progress=round(fraction, 3))
-
     try:
         result = render_workdir_clip(
-            video.workdir,
-            clip.index,
-            options,
-            preview=preview,
-            progress=progress,
-            start_s=clip.start_s,
-            end_s=clip.end_s,
-            words=words,
-        )
-    except (InputError, OSError) as exc:
-        message = str(exc) if isinstance(exc, InputError) else f"{exc.strerror or exc} (file system)"
+            video.workdir, clip.index, pipeline_options(video), preview=preview, progress=progress,
+            start_s=job.start_s, end_s=job.end_s, words=words, attempt=None if preview else attempt,
+        )  # fmt: skip
+    except InputError as exc:
         if preview:
-            Clip.objects.filter(pk=clip.pk).update(render_warning=f"Preview render failed: {message}")
-        else:
-            Clip.objects.filter(pk=clip.pk).update(final_state=Clip.FinalState.FAILED, render_warning=message)
-        return
-    stage_results.import_render_result(clip, result, preview=preview)
+            Clip.objects.filter(pk=clip.pk).update(render_warning=f"Preview render failed: {exc}")
+        raise
+    with transaction.atomic():
+        current = Clip.objects.select_for_update().get(pk=clip.pk)
+        if not job.asked_for(current):
+            job.finish(attempt, Job.State.CANCELLED, "The clip changed while it rendered: render it again")
+            _discard(video, result)
+            return
+        if not job.finish(attempt, Job.State.DONE, "Rendered"):
+            _discard(video, result)  # cancelled or superseded meanwhile
+            return
+        old_final = current.final
+        stage_results.import_render_result(current, result, preview=preview)
+        if not preview and old_final and old_final != current.final:
+            stage_results.remove_media(old_final)
+
+
+def _discard(video: Video, result) -> None:
+    if not result.preview:  # previews of a clip share one file, which the newer render replaces
+        for name in (result.video_file, result.poster_file, result.srt_file, result.vtt_file):
+            if name:
+                (video.workdir / name).unlink(missing_ok=True)

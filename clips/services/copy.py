@@ -1,25 +1,30 @@
-"""Copy writes: regenerating one clip's copy in the worker."""
+"""Copy writes: regenerating one clip's copy (a ClipJob run by the worker)."""
 
 from django.db import transaction
-from django_q.tasks import async_task
 
-from .. import stage_results
-from ..models import Clip
+from .. import jobs, stage_results
+from ..models import Clip, ClipJob, Job
 from ..options import pipeline_options
 
 
-def copy_regenerate(*, clip: Clip) -> None:
-    transaction.on_commit(lambda: async_task("clips.tasks.regenerate_copy", clip.pk))
+@transaction.atomic
+def copy_regenerate(*, clip: Clip, user=None) -> ClipJob | None:
+    """Queues fresh copy for one clip; None when a regeneration is already on its way."""
+    job = clip.request_job(ClipJob.Kind.COPY)
+    if job is not None:
+        jobs.send(job)
+    return job
 
 
-def copy_regenerate_now(*, clip_id: int) -> None:
-    """Writes fresh copy for one clip with the video's provider (runs in the worker)."""
+def regenerate_copy(job: ClipJob, attempt: int) -> None:
+    """Writes fresh copy for one clip with the video's provider."""
     from pipeline.copywriter import write_copies
     from pipeline.schemas import ClipProposal
 
-    clip = Clip.objects.select_related("video").get(pk=clip_id)
-    video = clip.video
+    clip, video = job.clip, job.clip.video
     proposal = ClipProposal(start=clip.start_s, end=clip.end_s, text=clip.text, score=clip.score, reason=clip.reason)
     language = video.detected_language or video.language or "en"
     result = write_copies({clip.index: proposal}, language=language, options=pipeline_options(video))
-    stage_results.import_copy(video, result, only_clip_indexes={clip.index})
+    with transaction.atomic():
+        if job.finish(attempt, Job.State.DONE, "Written"):
+            stage_results.import_copy(video, result, only_clip_indexes={clip.index})

@@ -1,28 +1,23 @@
 """Videos and their stage runs: creating a video, walking it through the pipeline one stage
-record at a time, and requeueing stages whose worker died."""
+record at a time (a stage that fans out runs as parts, one task each), and requeueing work
+whose worker died (its lease ran out)."""
 
 import logging
 import os
-import socket
-import time
+from contextlib import contextmanager
 
 from django.db import transaction
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from pipeline import stages
 from pipeline.errors import Cancelled, InputError
 
-from .. import stage_results
-from ..models import StageRun, Video
+from .. import jobs, leases, stage_results
+from ..models import ClipJob, Job, StagePart, StageRun, Video
 from ..options import pipeline_options
 
 logger = logging.getLogger(__name__)
-PROGRESS_WRITE_INTERVAL_S = 1.0
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @transaction.atomic
@@ -55,8 +50,14 @@ def video_start(*, video: Video) -> None:
 
 @transaction.atomic
 def video_cancel(*, video: Video) -> None:
-    runs = StageRun.objects.select_for_update().filter(video=video, state__in=StageRun.ACTIVE_STATES)
-    runs.update(state=StageRun.State.CANCELLED, message="Cancelled", finished_at=timezone.now())
+    """Cancels the video's active stages, their parts and its clips' queued or running work."""
+    for rows in (
+        StageRun.objects.filter(video=video),
+        StagePart.objects.filter(run__video=video),
+        ClipJob.objects.filter(clip__video=video),
+    ):
+        for job in rows.filter(state__in=Job.ACTIVE_STATES):
+            job.cancel()
     _set_video_status(video, Video.Status.CANCELLED)
 
 
@@ -66,30 +67,20 @@ def _set_video_status(video: Video, status: str) -> None:
 
 
 @transaction.atomic
-def stage_enqueue(*, run: StageRun) -> None:
-    """Queues one stage. The attempt number travels with the task: a stale copy of the task
-    (redelivered by the broker after a crash) sees a newer attempt and does nothing."""
-    run = StageRun.objects.select_for_update().get(pk=run.pk)
-    run.attempt += 1
-    run.state = StageRun.State.QUEUED
-    run.progress = 0
-    run.message = "Waiting for a worker"
-    run.worker = ""
-    run.queued_at = timezone.now()
-    run.started_at = run.finished_at = None
-    run.save()
+def stage_enqueue(*, run: StageRun) -> bool:
+    """Queues one stage (a queued one again, under a new attempt) unless it is running. The attempt
+    number travels with the task: a stale copy of the task (an older attempt, or one redelivered by
+    the broker after a crash) does nothing."""
+    if not run.queue(from_states=[state for state in StageRun.State.values if state != StageRun.State.RUNNING]):
+        return False
     # Later stages depend on this one's output: they go back to waiting.
     later = stages.STAGE_NAMES[stages.STAGE_NAMES.index(run.stage) + 1 :]
     StageRun.objects.filter(video_id=run.video_id, stage__in=later).update(
         state=StageRun.State.PENDING, progress=0, message="", started_at=None, finished_at=None, worker=""
     )
     _set_video_status(run.video, Video.Status.PROCESSING)
-    video_id, stage, attempt = run.video_id, run.stage, run.attempt
-    transaction.on_commit(
-        lambda: async_task(
-            "clips.tasks.run_stage", video_id, stage, attempt, task_name=f"video{video_id}-{stage}-{attempt}"
-        )
-    )
+    jobs.send(run)
+    return True
 
 
 def stage_retry(*, run: StageRun) -> None:
@@ -98,116 +89,143 @@ def stage_retry(*, run: StageRun) -> None:
     stage_enqueue(run=run)
 
 
-def _claim(video_id: int, stage: str, attempt: int) -> StageRun | None:
-    with transaction.atomic():
-        run = StageRun.objects.select_for_update().filter(video_id=video_id, stage=stage).first()
-        if run is None or run.attempt != attempt or run.state not in StageRun.ACTIVE_STATES:
-            return None
-        run.state = StageRun.State.RUNNING
-        run.started_at = timezone.now()
-        run.worker = worker_id()
-        run.message = "Starting"
-        run.save()
-        return run
-
-
-def _progress_reporter(run: StageRun):
-    last_write = 0.0
-
-    def report(fraction: float, message: str = "") -> None:
-        nonlocal last_write
-        now = time.monotonic()
-        if now - last_write < PROGRESS_WRITE_INTERVAL_S and fraction < 1:
-            return
-        last_write = now
-        updated = StageRun.objects.filter(pk=run.pk, attempt=run.attempt, state=StageRun.State.RUNNING).update(
-            progress=round(min(max(fraction, 0.0), 1.0), 4), message=message[:500], updated_at=timezone.now()
-        )
-        if not updated:
-            raise Cancelled()
-
-    return report
-
-
 def stage_execute(*, video_id: int, stage: str, attempt: int) -> None:
-    """Runs one stage in the worker, records how it went, and queues the next stage."""
-    run = _claim(video_id, stage, attempt)
-    if run is None:
+    """Runs one stage in the worker (or plans its parts), records how it went, queues what is next."""
+    run = StageRun.objects.filter(video_id=video_id, stage=stage).select_related("video").first()
+    if run is None or not run.claim(attempt, worker=leases.worker_label(), lease_s=leases.lease_s()):
         logger.info("Skipping stale task video=%s stage=%s attempt=%s", video_id, stage, attempt)
         return
     video = run.video
     workdir = video.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     stage_def = stages.get_stage(stage)
-    try:
-        output = stage_def.run(workdir, pipeline_options(video), _progress_reporter(run))  # writes its file
+    specs = None
+    with leases.Lease(run, attempt), recording_failures(run, attempt, f"Stage {stage} of video {video_id}"):
+        progress = jobs.progress_writer(run, attempt)
+        if stage_def.fans_out:
+            specs = stage_def.plan(workdir, pipeline_options(video), progress)
+        else:
+            output = stage_def.run(workdir, pipeline_options(video), progress)  # checks and writes its file
+            with transaction.atomic():
+                current = StageRun.objects.select_for_update().get(pk=run.pk)
+                if current.attempt != attempt or current.state != StageRun.State.RUNNING:
+                    return  # cancelled or superseded while finishing: keep the files, change nothing
+                _complete(current, output)
+    if specs is not None:  # after the lease thread stopped: from here on the parts hold leases
+        _queue_parts(run, attempt, specs)
+
+
+def _complete(run: StageRun, output) -> None:
+    """Inside a transaction: imports a stage's output, marks it done and queues the next stage."""
+    video = run.video
+    stage_results.IMPORTERS[run.stage](video, output)
+    message = getattr(output, "message", "") or getattr(output, "note", "") or "Done"
+    run.finish(run.attempt, StageRun.State.DONE, message)
+    following = stages.next_stage(run.stage)
+    if following is None:
+        _set_video_status(video, Video.Status.READY)
+    else:
+        stage_enqueue(run=StageRun.objects.get(video=video, stage=following.name))
+
+
+@transaction.atomic
+def _queue_parts(run: StageRun, attempt: int, specs: list[dict]) -> None:
+    """Replaces the stage's parts by one queued task per spec; the stage waits for them and holds
+    no lease of its own meanwhile (the parts do)."""
+    current = StageRun.objects.select_for_update().get(pk=run.pk)
+    if current.attempt != attempt or current.state != StageRun.State.RUNNING:
+        return
+    current.parts.all().delete()
+    now = timezone.now()
+    parts = StagePart.objects.bulk_create(
+        StagePart(run=current, index=i, spec=spec, state=Job.State.QUEUED, attempt=1, queued_at=now)
+        for i, spec in enumerate(specs)
+    )
+    label = stages.get_stage(current.stage).fans_out
+    StageRun.objects.filter(pk=current.pk).update(
+        lease_until=None, progress=0, message=f"0 of {len(parts)} {label} done", updated_at=now
+    )
+    for part in parts:
+        jobs.send(part)
+    if not parts:
+        _join_if_complete(current)
+
+
+def part_execute(*, part_id: int, attempt: int) -> None:
+    """Runs one part of a fanned-out stage; the worker finishing the last part joins them."""
+    part = StagePart.objects.filter(pk=part_id).select_related("run__video").first()
+    if part is None or part.run.state != StageRun.State.RUNNING:
+        return
+    if not part.claim(attempt, worker=leases.worker_label(), lease_s=leases.lease_s()):
+        logger.info("Skipping stale task part=%s attempt=%s", part_id, attempt)
+        return
+    run, video = part.run, part.run.video
+    stage_def = stages.get_stage(run.stage)
+    with leases.Lease(part, attempt), recording_failures(part, attempt, f"{part}"):
+        progress = jobs.progress_writer(part, attempt, after_write=lambda: _sum_progress(run))
+        result = stage_def.run_part(video.workdir, pipeline_options(video), part.spec, progress)
         with transaction.atomic():
-            current = StageRun.objects.select_for_update().get(pk=run.pk)
-            if current.attempt != attempt or current.state != StageRun.State.RUNNING:
-                return  # cancelled or superseded while finishing: keep the files, change nothing
-            stage_results.IMPORTERS[stage](video, output)
-            message = getattr(output, "message", "") or getattr(output, "note", "") or "Done"
-            _finish(current, StageRun.State.DONE, message, progress=1.0)
-            following = stages.next_stage(stage)
-            if following is None:
-                _set_video_status(video, Video.Status.READY)
-            else:
-                stage_enqueue(run=StageRun.objects.get(video=video, stage=following.name))
-    except Cancelled:
-        logger.info("Stage %s of video %s cancelled", stage, video_id)
-    except InputError as exc:
-        _fail(run, attempt, str(exc))
-    except OSError as exc:
-        logger.exception("Stage %s of video %s hit an OS error", stage, video_id)
-        _fail(run, attempt, f"{exc.strerror or exc} (file system). Free space or fix permissions, then retry.")
-    except Exception as exc:  # a bug: keep the trace in the log, a short message on the page
-        logger.exception("Stage %s of video %s crashed", stage, video_id)
-        _fail(run, attempt, f"Internal error: {type(exc).__name__}: {exc}"[:500])
+            if part.finish(attempt, Job.State.DONE, "Done", result=result.model_dump(mode="json")):
+                _join_if_complete(run)
 
 
-def _finish(run: StageRun, state: str, message: str, progress: float | None = None) -> None:
-    run.state = state
-    run.message = message[:2000]
-    run.finished_at = timezone.now()
-    if progress is not None:
-        run.progress = progress
-    run.save()
+def _sum_progress(run: StageRun) -> None:
+    """The stage record shows the mean progress of its parts and how many are done."""
+    parts = StagePart.objects.filter(run=run)
+    figures = parts.aggregate(mean=Avg("progress"), total=Count("id"), done=Count("id", filter=Q(state="done")))
+    label = stages.get_stage(run.stage).fans_out
+    StageRun.objects.filter(pk=run.pk, attempt=run.attempt, state=StageRun.State.RUNNING).update(
+        progress=round(figures["mean"] or 0, 4),
+        message=f"{figures['done']} of {figures['total']} {label} done",
+        updated_at=timezone.now(),
+    )
 
 
-def _fail(run: StageRun, attempt: int, message: str) -> None:
-    with transaction.atomic():
-        current = StageRun.objects.select_for_update().get(pk=run.pk)
-        if current.attempt != attempt or current.state != StageRun.State.RUNNING:
-            return
-        _finish(current, StageRun.State.FAILED, message)
-        _set_video_status(current.video, Video.Status.FAILED)
+def _join_if_complete(run: StageRun) -> None:
+    """Inside a transaction: once every part is done, joins their results into the stage's output."""
+    current = StageRun.objects.select_for_update().select_related("video").get(pk=run.pk)
+    if current.state != StageRun.State.RUNNING or current.lease_until is not None:
+        return  # cancelled, superseded, or still planning
+    parts = list(current.parts.order_by("index"))
+    if any(part.state != Job.State.DONE for part in parts):
+        _sum_progress(current)
+        return
+    video = current.video
+    output = stages.get_stage(current.stage).join(video.workdir, pipeline_options(video), [p.result for p in parts])
+    _complete(current, output)
 
 
-def recover_stalled_stages() -> int:
-    """Requeues stages left 'running' by a worker process on this host that no longer exists
-    (killed, OOM, machine restart). Returns how many were requeued."""
-    host = socket.gethostname()
-    requeued = 0
-    for run in StageRun.objects.filter(state=StageRun.State.RUNNING, worker__startswith=f"{host}:"):
-        pid = int(run.worker.rsplit(":", 1)[1])
-        if _pid_alive(pid):
-            continue
-        logger.warning("Requeueing %s: its worker %s is gone", run, run.worker)
-        stage_enqueue(run=run)
-        requeued += 1
-    # Final renders whose worker died stay "rendering" forever otherwise.
-    return requeued
-
-
-def _pid_alive(pid: int) -> bool:
+@contextmanager
+def recording_failures(job: Job, attempt: int, what: str):
+    """Turns what a task raises into the job's (and its stage's) failed state and message."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (killed, not yet reaped) is not alive
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
+        yield
+    except Cancelled:
+        logger.info("%s cancelled", what)
+    except InputError as exc:
+        _fail(job, attempt, str(exc))
+    except OSError as exc:
+        logger.exception("%s hit an OS error", what)
+        _fail(job, attempt, f"{exc.strerror or exc} (file system). Free space or fix permissions, then retry.")
+    except Exception as exc:  # a bug: keep the trace in the log, a short message on the page
+        logger.exception("%s crashed", what)
+        _fail(job, attempt, f"Internal error: {type(exc).__name__}: {exc}"[:500])
+
+
+def _fail(job: Job, attempt: int, message: str) -> None:
+    with transaction.atomic():
+        if not job.finish(attempt, Job.State.FAILED, message):
+            return
+        if isinstance(job, StagePart):  # one part failing fails its stage; the others stop
+            run = job.run
+            run.finish(run.attempt, Job.State.FAILED, f"Part {job.index + 1}: {message}")
+            for part in run.parts.filter(state__in=Job.ACTIVE_STATES):
+                part.cancel()
+            _set_video_status(run.video, Video.Status.FAILED)
+        elif isinstance(job, StageRun):
+            _set_video_status(job.video, Video.Status.FAILED)
+
+
+def recover_expired() -> int:
+    """Requeues work whose worker died (its lease ran out), on any machine. Returns how many."""
+    return jobs.recover_expired()

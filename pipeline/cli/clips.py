@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .. import schemas
 from ..atomic import write_model
-from ..clipfind import PRESETS, find_clips
+from ..clipfind import DEFAULT_MAX_CLIPS, PRESETS, find_clips
 from ..errors import InputError
 
 
@@ -17,6 +17,7 @@ def register(subparsers) -> None:
     p.add_argument("--max", dest="max_s", type=float, default=None, help="longest clip, seconds (90)")
     p.add_argument("--preset", choices=sorted(PRESETS), help="short 30-60, medium 30-90, long 60-180")
     p.add_argument("--embedding-model", default="", help="local sentence-transformers directory")
+    p.add_argument("--max-clips", type=int, default=DEFAULT_MAX_CLIPS, help="keep the best N clips (100)")
     p.set_defaults(handler=_clips_command)
 
 
@@ -33,6 +34,7 @@ def _clips_command(args: argparse.Namespace) -> int:
         min_s=preset_min if args.min_s is None else args.min_s,
         max_s=preset_max if args.max_s is None else args.max_s,
         embedding_model=args.embedding_model,
+        max_clips=args.max_clips,
     )
     write_model(args.output, result)
     note = f" ({result.note})" if result.note else ""

@@ -1,19 +1,40 @@
+import logging
+import threading
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 from django_q.models import Schedule
 
-from clips.services import recover_stalled_stages
+from clips import leases
+from clips.services import recover_expired
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Starts a django-q2 worker cluster after requeueing stages a dead worker left behind."
+    help = "Starts a django-q2 worker cluster that also requeues work whose worker died, on any machine."
 
     def handle(self, *args, **options):
-        requeued = recover_stalled_stages()
+        requeued = recover_expired()
         if requeued:
-            self.stdout.write(f"Requeued {requeued} stage(s) left running by a worker that died")
-        Schedule.objects.update_or_create(
-            name="recover stalled stages",
-            defaults={"func": "clips.tasks.recover_stalled_stages", "schedule_type": Schedule.MINUTES, "minutes": 2},
-        )
+            self.stdout.write(f"Requeued {requeued} task(s) whose worker stopped renewing its lease")
+        # Recovery used to be a schedule that only looked at this host's process ids.
+        Schedule.objects.filter(name="recover stalled stages").delete()
+        connections.close_all()  # the cluster forks: children must not share this connection
+        threading.Thread(target=_sweep_forever, name="lease-sweeper", daemon=True).start()
         call_command("qcluster")
+
+
+def _sweep_forever():
+    """Every LEASE_S / 3: requeue work whose lease ran out. Every worker machine runs this; the
+    conditional updates make sure each dead task is requeued once. The connection is closed
+    between sweeps so that the cluster's forked processes never inherit one in use."""
+    stop = threading.Event()
+    while not stop.wait(leases.lease_s() / 3):
+        try:
+            recover_expired()
+        except Exception:
+            logger.exception("Lease sweep failed; trying again")
+        finally:
+            connections.close_all()
