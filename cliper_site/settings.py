@@ -29,7 +29,20 @@ def envlist(name, default=""):
 
 
 DATA_DIR = Path(os.getenv("CLIPER_DATA_DIR", BASE_DIR / "var"))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The database, the secret key and the media are nobody else's business on this machine.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def create_private_file(path: Path, content: str = "") -> bool:
+    """Create path readable by its owner only, atomically (never briefly world-readable);
+    False if it already exists."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(content)
+    return True
 
 
 def _secret_key():
@@ -37,9 +50,7 @@ def _secret_key():
     if os.getenv("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
     key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+    create_private_file(key_file, secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
@@ -98,10 +109,13 @@ if os.getenv("DATABASE_URL"):
 else:
     # WAL + IMMEDIATE transactions + a busy timeout: the web process and the worker write
     # to the same file without "database is locked" errors or lost updates.
+    SQLITE_PATH = Path(os.getenv("CLIPER_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")))
+    if SQLITE_PATH.parent.is_dir():
+        create_private_file(SQLITE_PATH)  # SQLite keeps these permissions, and gives them to -wal/-shm
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.getenv("CLIPER_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")),
+            "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 "timeout": 30,
                 "transaction_mode": "IMMEDIATE",
@@ -118,6 +132,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Failed logins allowed per account (four times as many per client address) before a lockout.
+LOGIN_FAILURE_LIMIT = envint("CLIPER_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_S = envint("CLIPER_LOGIN_LOCKOUT_S", 15 * 60)
+# Shared by every web process (the login throttle counts there): Redis when there is one.
+if os.getenv("REDIS_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": DATA_DIR / "cache"}
+    }
 LOGIN_REDIRECT_URL = "video_list"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -48,6 +48,13 @@ class Video(models.Model):
     copy_provider = models.CharField(
         max_length=10, blank=True, choices=choices.PROVIDERS, help_text="Blank = the site default"
     )
+    # Finishing: the caption look (a pipeline.schemas.CaptionStyle as JSON; {} = the built-in look
+    # named by subtitle_style), copied from a brand preset when the video was added, then editable.
+    caption_style = models.JSONField(default=dict, blank=True)
+    caption_preset = models.ForeignKey(
+        "CaptionPreset", on_delete=models.SET_NULL, null=True, blank=True, related_name="videos"
+    )
+    trim_silence = models.BooleanField(default=False, help_text="Cut long pauses in the finals")
     llm_tokens_in = models.PositiveIntegerField(default=0)
     llm_tokens_out = models.PositiveIntegerField(default=0)
     llm_cost_usd = models.DecimalField(max_digits=10, decimal_places=5, default=0)
@@ -332,6 +339,8 @@ class Clip(models.Model):
     subtitles_srt = models.CharField(max_length=500, blank=True)
     final = models.CharField(max_length=500, blank=True)
     render_warning = models.TextField(blank=True)
+    hook_title = models.CharField(max_length=200, blank=True, help_text="Blank = the copy's hook")
+    trim_silence = models.BooleanField(null=True, blank=True, help_text="None = the video's setting")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -469,10 +478,18 @@ class Copy(models.Model):
 
 
 class CopyEdit(models.Model):
-    """Edit history of a copy: who changed what, when."""
+    """History of a copy: who or what wrote which text, when; also drafts that were not applied
+    (a rerun that found a human-edited caption, a regeneration that lost to a newer edit)."""
+
+    class Source(models.TextChoices):
+        EDIT = "edit", "edited"
+        STAGE = "stage", "copy stage"
+        REGENERATE = "regenerate", "regenerated"
 
     copy = models.ForeignKey(Copy, on_delete=models.CASCADE, related_name="edits")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.EDIT)
+    applied = models.BooleanField(default=True, help_text="False: a draft kept in history, the caption unchanged")
     at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(help_text="Version the edit produced")
     before_text = models.TextField(blank=True)
@@ -482,3 +499,27 @@ class CopyEdit(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+
+class CaptionPreset(models.Model):
+    """A named caption style shared by the team (brand presets); at most one is the default,
+    which new videos start from."""
+
+    name = models.CharField(max_length=80, unique=True)
+    style = models.JSONField(help_text="A pipeline.schemas.CaptionStyle")
+    is_default = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_caption_preset"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} (default)" if self.is_default else self.name

@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from pipeline import caption_rules
 
@@ -51,44 +49,24 @@ class CopySaveResult:
 def copy_save(*, clip: Clip, user, text: str, hashtags: list[str], base_version: int) -> CopySaveResult:
     """Saves an edited caption if nobody saved a newer version since `base_version` was loaded.
 
-    Compare-and-set in one UPDATE ... WHERE version = base_version, so two concurrent saves of
-    the same version cannot both win; the loser gets the winner's copy back (nothing is lost:
-    the view shows both texts and keeps the loser's in the form)."""
+    Goes through services.copy_write (compare-and-set on the version, history, approval reset),
+    so two concurrent saves of the same version cannot both win; the loser gets the winner's copy
+    back (nothing is lost: the view shows both texts and keeps the loser's in the form)."""
     text = text.strip()
-    copy, _ = Copy.objects.get_or_create(clip=clip)
     errors = copy_errors(text, hashtags)
     if errors:
+        copy = Copy.objects.filter(clip=clip).first() or Copy(clip=clip)
         return CopySaveResult(copy=copy, saved=False, errors=errors)
-    with transaction.atomic():
-        before = Copy.objects.filter(pk=copy.pk).values("text", "hashtags", "version").first()
-        if before is None or before["version"] != base_version:
-            return _conflict(copy)
-        updated = Copy.objects.filter(pk=copy.pk, version=base_version).update(
-            text=text,
-            hashtags=hashtags,
-            version=F("version") + 1,
-            edited_by=user,
-            edited_at=timezone.now(),
-            failure_reason="",
-        )
-        if not updated:
-            return _conflict(copy)
-        CopyEdit.objects.create(
-            copy=copy,
-            user=user,
-            version=base_version + 1,
-            before_text=before["text"],
-            after_text=text,
-            before_hashtags=before["hashtags"],
-            after_hashtags=hashtags,
-        )
-    copy.refresh_from_db()
-    return CopySaveResult(copy=copy, saved=True)
-
-
-def _conflict(copy: Copy) -> CopySaveResult:
-    copy.refresh_from_db()
-    return CopySaveResult(copy=copy, saved=False, conflict=copy)
+    written = services.copy_write(
+        clip=clip,
+        fields={"text": text, "hashtags": hashtags, "failure_reason": ""},
+        source=CopyEdit.Source.EDIT,
+        user=user,
+        base_version=base_version,
+    )
+    if written.conflict is not None:
+        return CopySaveResult(copy=written.copy, saved=False, conflict=written.conflict)
+    return CopySaveResult(copy=written.copy, saved=True)
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from pipeline import schemas
 
-from .models import Clip, Copy, Transcript
+from .models import Clip, Transcript
 
 
 def media_relative(video, file_name: str) -> str:
@@ -52,7 +52,9 @@ def import_clips(video, result: schemas.ClipsResult):
 
 
 @transaction.atomic
-def import_copy(video, result: schemas.CopiesResult, *, only_clip_indexes=None):
+def import_copy(video, result: schemas.CopiesResult, *, only_clip_indexes=None, source="stage", base_version=None):
+    """Copy through the one compare-and-set path (clips.services.copy.copy_write): a caption a
+    person edited is never replaced by the copy stage, and every change is in the history."""
     clips_by_index = {clip.index: clip for clip in video.clips.all()}
     common = {"provider": result.provider, "model_name": result.model, "is_local_draft": result.is_local_draft}
     for copy in result.copies:
@@ -61,6 +63,8 @@ def import_copy(video, result: schemas.CopiesResult, *, only_clip_indexes=None):
             continue
         _save_copy(
             clip,
+            source,
+            base_version,
             style=copy.style,
             style_confidence=copy.confidence,
             text=copy.text,
@@ -76,20 +80,17 @@ def import_copy(video, result: schemas.CopiesResult, *, only_clip_indexes=None):
         clip = clips_by_index.get(failure.clip_index)
         if clip is None or (only_clip_indexes is not None and failure.clip_index not in only_clip_indexes):
             continue
-        _save_copy(clip, failure_reason=failure.reason, **common)
+        _save_copy(clip, source, base_version, failure_reason=failure.reason, **common)
     video.llm_tokens_in += result.tokens_in
     video.llm_tokens_out += result.tokens_out
     video.llm_cost_usd += Decimal(str(round(result.cost_usd, 5)))
     video.save(update_fields=["llm_tokens_in", "llm_tokens_out", "llm_cost_usd"])
 
 
-def _save_copy(clip, **fields):
-    copy, created = Copy.objects.get_or_create(clip=clip, defaults=fields)
-    if not created:
-        for name, value in fields.items():
-            setattr(copy, name, value)
-        copy.version += 1
-        copy.save()
+def _save_copy(clip, source, base_version, **fields):
+    from .services.copy import copy_write  # services import this module
+
+    copy_write(clip=clip, fields=fields, source=source, base_version=base_version)
 
 
 def import_render_result(clip, render: schemas.RenderResult, *, preview: bool):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import media, views
+from . import finish_views, media, views
 
 urlpatterns = [
     path("", views.video_list, name="video_list"),
@@ -23,6 +23,15 @@ urlpatterns = [
     path("clips/<int:clip_id>/final", views.clip_final, name="clip_final"),
     path("clips/<int:clip_id>/final/status", views.clip_final_status, name="clip_final_status"),
     path("clips/<int:clip_id>/download", views.clip_download, name="clip_download"),
+    # finishing: caption styles, presets, hook title / trimming, the approved bar
+    path("videos/<int:video_id>/captions/preview", finish_views.caption_preview, name="caption_preview"),
+    path("videos/<int:video_id>/captions/frame.jpg", finish_views.caption_frame, name="caption_frame"),
+    path("videos/<int:video_id>/captions/save", finish_views.video_caption_style, name="video_caption_style"),
+    path("videos/<int:video_id>/captions/preset", finish_views.preset_save, name="preset_save"),
+    path("videos/<int:video_id>/approved", finish_views.video_approved_bar, name="video_approved_bar"),
+    path("videos/<int:video_id>/finals", finish_views.video_render_finals, name="video_render_finals"),
+    path("clips/<int:clip_id>/finish", finish_views.clip_finish, name="clip_finish"),
+    path("presets/", finish_views.presets, name="presets"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("media/<path:relpath>", media.media, name="media"),
     path("healthz", views.healthz, name="healthz"),

@@ -9,10 +9,9 @@ A failing or absent detector never fails: the crop falls back to the centre, wit
 """
 
 import contextlib
-import json
 import os
 import subprocess
-from dataclasses import dataclass
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,53 +19,14 @@ import numpy as np
 from . import assets
 from .crop_plan import ASPECTS, FaceSamples, crop_size, plan
 from .errors import InputError
+from .probe import VideoInfo, input_args, probe_video
 from .schemas import Aspect, CropPath, Strategy, values
+
+__all__ = ["VideoInfo", "crop_path", "probe_video"]
 
 ANALYSIS_WIDTH = 384  # px; the full-range model sees 192x192 anyway, so more only costs decoding
 CUT_THRESHOLD = 27.0  # mean HSV difference (0..255), ContentDetector's default
 MIN_SHOT_S = 0.5
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    width: int  # displayed size, rotation applied
-    height: int
-    fps: float
-    duration_s: float
-    has_audio: bool
-
-
-def probe_video(media_path: Path) -> VideoInfo:
-    """Size (after rotation), frame rate and duration of a media file's first video stream."""
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", f"file:{media_path}"],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise InputError(f"Cannot read {Path(media_path).name}: {result.stderr.strip()[-300:]}")
-    info = json.loads(result.stdout)
-    streams = info.get("streams", [])
-    video = next((s for s in streams if s.get("codec_type") == "video"), None)
-    if video is None:
-        raise InputError(f"{Path(media_path).name} has no video track to reframe")
-    width, height = int(video["width"]), int(video["height"])
-    rotation = video.get("tags", {}).get("rotate", "0")
-    for side_data in video.get("side_data_list", []):
-        rotation = side_data.get("rotation", rotation)
-    if abs(int(float(rotation))) % 180 == 90:
-        width, height = height, width
-    fps = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")) or 25.0
-    duration_s = float(info.get("format", {}).get("duration") or video.get("duration") or 0.0)
-    has_audio = any(s.get("codec_type") == "audio" for s in streams)
-    return VideoInfo(width, height, fps, duration_s, has_audio)
-
-
-def _rate(text: str | None) -> float:
-    if not text or text in ("0/0", "0"):
-        return 0.0
-    num, _, den = text.partition("/")
-    return float(num) / float(den or 1) if float(den or 1) else 0.0
 
 
 def crop_path(
@@ -79,6 +39,7 @@ def crop_path(
     sample_every: int = 3,
     margin: float = 0.15,
     progress=None,
+    speaker_aware: bool = True,
 ) -> CropPath:
     """The crop window over the clip `start_s`..`end_s` (seconds in the source).
 
@@ -113,6 +74,10 @@ def crop_path(
         path.warning = f"Face analysis failed ({str(exc)[:200]}): centre crop"
         return path
     plan(path, samples, strategy, margin)
+    if speaker_aware:  # two faces, a wide shot or a close-up: pipeline/layouts.py frames it
+        from . import speakers
+
+        path = speakers.frame(path, samples, media_path, video, start_s, end_s, aspect=aspect, margin=margin)
     return path
 
 
@@ -128,7 +93,7 @@ def _analyse(
     duration_s = end_s - start_s
     cmd = [
         "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-        "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", "-i", f"file:{media_path}",
+        "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", *input_args(media_path),
         # scaling in YUV first, then converting the small frame: 3x less CPU than scaling to RGB
         "-map", "0:v:0", "-vf", f"scale={scale_w}:{scale_h}:flags=fast_bilinear,format=yuv420p",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
@@ -136,7 +101,10 @@ def _analyse(
     frame_bytes = scale_w * scale_h * 3
     samples = FaceSamples()
     detector = _open_detector(samples)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # stderr to a file, not a pipe: nobody reads a pipe while frames are read, and ffmpeg blocks
+    # (and with it this loop, forever) once a long warning fills the pipe's 64 KB.
+    stderr_file = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file)
     _widen_pipe(proc.stdout.fileno())
     try:
         previous_hsv = None
@@ -176,9 +144,10 @@ def _analyse(
                 pass
         proc.stdout.close()
         proc.kill()
-        stderr = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
         proc.wait()
+        stderr_file.seek(0)
+        stderr = stderr_file.read().decode(errors="replace")
+        stderr_file.close()
     if not samples.times:
         raise RuntimeError(f"ffmpeg decoded no frames: {stderr.strip()[-200:]}")
     return samples

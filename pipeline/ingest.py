@@ -5,6 +5,7 @@ ffprobe and extract the 16 kHz mono audio once for the later stages. Writes medi
 import os
 import shutil
 import subprocess
+import tempfile
 import wave
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from . import atomic, schemas
 from .errors import InputError
 from .fetch import check_url, fetch, human_bytes, is_url
-from .probe import ffmpeg_input, format_duration, probe
+from .probe import ffmpeg_input, format_duration, input_args, probe
 from .progress import Progress, no_progress, scaled
 
 __all__ = ["check_url", "extract_audio", "probe", "run", "save_upload"]
@@ -93,12 +94,17 @@ def extract_audio(
     wav_path = Path(wav_path)
     tmp_path = atomic.temp_path(wav_path)
     cmd = [
-        "ffmpeg", "-nostdin", "-v", "error", "-y", "-i", ffmpeg_input(media_path),
+        "ffmpeg", "-nostdin", "-v", "error", "-y", *input_args(media_path),
         "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE_HZ), "-c:a", "pcm_s16le",
         "-f", "wav", "-progress", "pipe:1", "-nostats", ffmpeg_input(tmp_path),
     ]  # fmt: skip
+    # stderr goes to a file: a pipe nobody reads while progress lines are read would fill up on
+    # a long run of decoder warnings and block ffmpeg (and this loop) for good.
     try:
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace") as proc:
+        with (
+            tempfile.TemporaryFile() as stderr_file,
+            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file, text=True, errors="replace") as proc,
+        ):
             try:
                 for line in proc.stdout:
                     if line.startswith("out_time_us=") and duration_s > 0:
@@ -107,7 +113,9 @@ def extract_audio(
             except BaseException:
                 proc.kill()
                 raise
-            stderr = proc.stderr.read()
+            proc.wait()
+            stderr_file.seek(0)
+            stderr = stderr_file.read().decode(errors="replace")
         if proc.returncode != 0:
             detail = (stderr.strip().splitlines() or ["unknown error"])[-1]
             raise InputError(

@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -88,9 +89,49 @@ def probe(path: Path, *, max_duration_s: float = 10 * 3600, min_duration_s: floa
     )
 
 
+# Demuxers an ingested file may be opened with. A playlist or list format (hls, concat, ...)
+# would make ffmpeg read the files or URLs written inside it: a text file named talk.mp4 that
+# holds "#EXTM3U" and "file:/etc/..." lines must be refused, not followed.
+INPUT_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,flv,asf,ogg"
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What rendering needs to know about an (already accepted) media file."""
+
+    width: int  # displayed size, rotation applied
+    height: int
+    fps: float
+    duration_s: float
+    has_audio: bool
+
+
+def probe_video(media_path: Path) -> VideoInfo:
+    """Size (after rotation), frame rate and duration of a media file's first video stream,
+    read through the same ffprobe call, and the same input checks, as probe()."""
+    info = _ffprobe(Path(media_path))
+    streams = info.get("streams", [])
+    video = next((s for s in streams if s.get("codec_type") == "video"), None)
+    if video is None:
+        raise InputError(f"{Path(media_path).name} has no video track to reframe")
+    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
+    if _rotation(video) % 180 == 90:
+        width, height = height, width
+    duration_s = _duration(info.get("format", {}), streams) or 0.0
+    has_audio = any(s.get("codec_type") == "audio" for s in streams)
+    return VideoInfo(width, height, _fps(video) or 25.0, duration_s, has_audio)
+
+
 def ffmpeg_input(path: Path) -> str:
     """path as an ffmpeg input that no name can be misread as an option or protocol ("a:b.mp4")."""
     return f"file:{Path(path).resolve()}"
+
+
+def input_args(path: Path) -> list[str]:
+    """`-i path` for an ffmpeg/ffprobe call that reads an ingested file, with the container
+    formats limited to INPUT_FORMATS and the file protocol only. Input options such as -ss go
+    before these."""
+    return ["-format_whitelist", INPUT_FORMATS, "-protocol_whitelist", "file", "-i", ffmpeg_input(path)]
 
 
 def format_duration(seconds: float) -> str:
@@ -104,12 +145,18 @@ def format_duration(seconds: float) -> str:
 
 
 def _ffprobe(path: Path) -> dict:
-    cmd = ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", ffmpeg_input(path)]
+    cmd = ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", *input_args(path)]
     result = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=120)
     if result.returncode != 0:
         detail = result.stderr.strip().splitlines()[-1:] or ["unknown error"]
         detail_text = detail[0].replace(ffmpeg_input(path), path.name)
         head = _read_head(path)
+        if "not on whitelist" in result.stderr:
+            if head.startswith(_IMAGE_MAGIC) or head[8:12] == b"WEBP":
+                raise InputError("This is a still image, not a video. Upload a video with sound.")
+            if _looks_like_text(head):
+                raise InputError("This file is a playlist or list of files, not a video. Upload the video itself.")
+            raise InputError("This file is in a container format CLIPER does not accept. Convert it to MP4 first.")
         if head[4:8] == b"ftyp" and "moov atom not found" in result.stderr:
             raise InputError(
                 "The file looks truncated or damaged (its index is missing, often an interrupted upload "
@@ -119,6 +166,9 @@ def _ffprobe(path: Path) -> dict:
             raise InputError("This is a text file, not a video (whatever its name says).")
         raise InputError(f"This file is not a video ffmpeg can read ({detail_text}).")
     return json.loads(result.stdout or "{}")
+
+
+_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"qoif")
 
 
 def _read_head(path: Path, size: int = 4096) -> bytes:
@@ -136,7 +186,7 @@ def _looks_like_text(head: bytes) -> bool:
 
 def _check_video_decodes(path: Path) -> None:
     # ffprobe reads headers only; decoding one second catches codecs with no decoder here.
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", ffmpeg_input(path), "-map", "0:v:0", "-t", "1", "-f", "null", "-"]
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", *input_args(path), "-map", "0:v:0", "-t", "1", "-f", "null", "-"]
     result = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=120)
     if result.returncode != 0:
         raise InputError(

@@ -5,7 +5,7 @@ Times are seconds from the start of the source media unless a name says otherwis
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 Aspect = Literal["9:16", "1:1", "16:9"]
 Strategy = Literal["keep_in_frame", "centered"]
@@ -96,11 +96,11 @@ class PipelineOptions(BaseModel):
     embedding_model: str = ""
     max_clips: int = Field(default=100, ge=1)  # per video, best scored first (clip finder)
     copy_provider: Provider = "local"
-    gemini_api_key: str = ""
+    gemini_api_key: SecretStr = SecretStr("")  # SecretStr: never in a repr, a log line or a dump
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str = ""
     openai_base_url: str = ""
-    openai_api_key: str = ""
+    openai_api_key: SecretStr = SecretStr("")
     openai_model: str = ""
     mandatory_hashtags: list[str] = Field(default_factory=list)
     platform: Platform = "tiktok"
@@ -192,6 +192,7 @@ class ClipCopy(BaseModel):
     engagement_score: float = Field(ge=0, le=10)
     viral_potential: float = Field(ge=0, le=10)
     hook: str = ""
+    title: str = ""  # Shorts / reels title, at most 70 characters
     topics: list[str] = Field(default_factory=list)
     confidence: float = 0.0  # of the style classification
 
@@ -247,6 +248,7 @@ class ShotLayout(BaseModel):
     end: float
     layout: Layout
     reason: str  # e.g. "2 speakers, cuts on turns", "wide shot: fit"
+    faces_per_frame: int = 0  # faces in a busy frame of the shot (90th percentile): 3+ is a wide shot
     segments: list[LayoutSegment] = Field(default_factory=list)
 
 
@@ -283,6 +285,9 @@ class SpeakerAnalysis(BaseModel):
     choice: LayoutChoice = "auto"  # the reviewer's override the layouts were planned with
     follow_face: int | None = None  # the reviewer's chosen person (FaceTrack id)
     analysis_cpu_s: float = 0.0
+    # today's one-face tracker path at CropPath.times, kept so an override can be re-planned
+    tracker_xs: list[int] = Field(default_factory=list)
+    tracker_ys: list[int] = Field(default_factory=list)
 
 
 class CropPath(BaseModel):

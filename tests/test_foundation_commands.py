@@ -13,11 +13,16 @@ from django.core.management import call_command
 from .conftest import REPO_DIR, wait_for, worker_env
 
 
-def test_ensure_admin_creates_one_admin_with_a_generated_password(db, capsys, monkeypatch):
+def test_ensure_admin_creates_one_admin_with_a_generated_password(db, capsys, monkeypatch, settings, tmp_path):
+    """The password goes to a file only its owner can read, never to stdout (container logs)."""
     monkeypatch.delenv("CLIPER_ADMIN_PASSWORD", raising=False)
+    settings.DATA_DIR = tmp_path
     call_command("ensure_admin")
     out = capsys.readouterr().out
-    password = out.split("password: ")[1].split()[0]
+    password_file = tmp_path / "admin_password"
+    password = password_file.read_text().strip()
+    assert str(password_file) in out and password not in out
+    assert password_file.stat().st_mode & 0o777 == 0o600
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.check_password(password)
     call_command("ensure_admin")

@@ -36,7 +36,7 @@ def test_the_clip_grid_is_paginated_and_pages_keep_the_filters(client, editor, m
     client.force_login(editor)
     url = reverse("clip_list", args=[video.pk])
     page = client.get(url).content.decode()
-    assert page.count('class="clip-card') == 24 and "Page 1 of 2" in page and "0 of 30 approved" in page
+    assert page.count('class="clip-card') == 24 and "Page 1 of 2" in page
     grid = client.get(f"{url}?sort=score&page=2", HTTP_HX_TARGET="clip-grid", **HTMX).content.decode()
     assert grid.count('class="clip-card') == 6 and "<h1>" not in grid
     assert re.search(r'href="\?sort=score&amp;page=1"', grid)

@@ -5,12 +5,13 @@ views and tasks call them as `services.<name>`."""
 from .clips import (
     clip_job_execute,
     clip_request_final,
+    clip_return_to_review,
     clip_review,
     clip_set_bounds,
     clips_request_finals,
     snap_to_words,
 )
-from .copy import copy_regenerate
+from .copy import copy_regenerate, copy_write
 from .runs import (
     part_execute,
     recover_expired,
@@ -25,10 +26,12 @@ from .runs import (
 __all__ = [
     "clip_job_execute",
     "clip_request_final",
+    "clip_return_to_review",
     "clip_review",
     "clip_set_bounds",
     "clips_request_finals",
     "copy_regenerate",
+    "copy_write",
     "part_execute",
     "recover_expired",
     "snap_to_words",

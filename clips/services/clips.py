@@ -9,9 +9,8 @@ from django.utils import timezone
 from pipeline.errors import InputError
 from pipeline.word_range import words_inside
 
-from .. import jobs, leases, stage_results
+from .. import finishing, jobs, leases, stage_results
 from ..models import Clip, ClipJob, Job, Video
-from ..options import pipeline_options
 from .copy import regenerate_copy
 from .runs import recording_failures
 
@@ -29,6 +28,17 @@ def clip_review(*, clip: Clip, user, approve: bool) -> Clip:
     if approve and not was_approved:
         clip_request_final(clip=clip, user=user)
     return clip
+
+
+def clip_return_to_review(*, clip: Clip) -> bool:
+    """An approved clip whose content changed (caption, bounds) is approved no more: approval is
+    of what was seen. Returns whether it was approved."""
+    changed = Clip.objects.filter(pk=clip.pk, status=Clip.Status.APPROVED).update(
+        status=Clip.Status.PROPOSED, reviewed_by=None, reviewed_at=None
+    )
+    if changed:
+        clip.status, clip.reviewed_by, clip.reviewed_at = Clip.Status.PROPOSED, None, None
+    return bool(changed)
 
 
 def snap_to_words(words: list[dict], start_s: float, end_s: float) -> tuple[float, float]:
@@ -49,6 +59,8 @@ def clip_set_bounds(*, clip: Clip, start_s: float, end_s: float) -> Clip:
     start_s, end_s = snap_to_words(words, start_s, end_s)
     if end_s - start_s < 1:
         raise ValueError("A clip must be at least one second long")
+    if (clip.start_s, clip.end_s) != (start_s, end_s):
+        clip_return_to_review(clip=clip)
     clip.start_s, clip.end_s = start_s, end_s
     inside = words_inside(words, start_s, end_s)
     if inside:
@@ -105,11 +117,13 @@ def _render(job: ClipJob, attempt: int, progress) -> None:
 
     clip, video = job.clip, job.clip.video
     preview = job.kind == ClipJob.Kind.PREVIEW
+    options, hook_text = finishing.clip_render_options(clip)  # the video's, with the clip's trimming
     words = [Word(**w) for w in video.transcript.words] if hasattr(video, "transcript") else []
     try:
         result = render_workdir_clip(
-            video.workdir, clip.index, pipeline_options(video), preview=preview, progress=progress,
+            video.workdir, clip.index, options, preview=preview, progress=progress,
             start_s=job.start_s, end_s=job.end_s, words=words, attempt=None if preview else attempt,
+            hook_text=hook_text,
         )  # fmt: skip
     except InputError as exc:
         if preview:

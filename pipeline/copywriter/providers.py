@@ -201,7 +201,7 @@ def make_client(options: PipelineOptions, retry: RetryPolicy) -> LLMClient:
     if options.copy_provider == "gemini":
         from langchain_google_genai import ChatGoogleGenerativeAI
 
-        key = options.gemini_api_key
+        key = options.gemini_api_key.get_secret_value()
         if not key:
             raise InputError("Gemini needs an API key: set GEMINI_API_KEY, or choose the local provider")
         model_name = options.gemini_model or "gemini-2.5-flash"
@@ -218,7 +218,8 @@ def make_client(options: PipelineOptions, retry: RetryPolicy) -> LLMClient:
     if options.copy_provider == "openai":
         from langchain_openai import ChatOpenAI
 
-        base_url, key, model_name = options.openai_base_url, options.openai_api_key, options.openai_model
+        base_url, model_name = options.openai_base_url, options.openai_model
+        key = options.openai_api_key.get_secret_value()
         if not base_url and not key:
             raise InputError(
                 "The OpenAI-compatible provider needs CLIPER_OPENAI_BASE_URL (e.g. http://localhost:11434/v1 for Ollama)"
