@@ -209,10 +209,25 @@ def clip_list(request, video_id):
         "filters": filters if request.GET else ClipFilterForm(),
         **export.approved_context(video),
         "caption_rules": review.browser_caption_rules(),
+        "search": _moment_search(request, video),
     }
     if request.htmx and request.htmx.target == "clip-grid":
         return render(request, "clips/clip_list.html#grid", context)
     return render(request, "clips/clip_list.html", context)
+
+
+def _moment_search(request, video):
+    about = request.GET.get("about", "")
+    return services.moments_search(video=video, query=about) if about.strip() else None
+
+
+@require_GET
+def clip_moments(request, video_id):
+    """The "Find moments about ..." block; it polls itself while the worker searches."""
+    video = _get_video_for_user(request, video_id)
+    _require(request.user.has_perm("clips.view_clip"))
+    context = {"video": video, "search": _moment_search(request, video)}
+    return render(request, "clips/clip_list.html#moments", context)
 
 
 def _render_card(request, clip, **extra):
