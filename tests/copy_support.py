@@ -44,6 +44,146 @@ SPANISH_CLIPS = [
 ]
 
 
+# Crafted videos for the offline writer: one list of clips per video, several topics each, spoken
+# the way people talk (fillers, false starts, names, numbers, asides). Written for the tests; the
+# bench measures on bench/texts instead, which the writer was not tuned on.
+CRAFTED_VIDEOS = {
+    "en": [
+        "So, um, every summer we get the same question: is this bushfire season going to be worse "
+        "than the last one? And honestly, the answer this year is yes. The Bureau of Meteorology says "
+        "the bushfire season could start six weeks early in New South Wales. You know, we had the "
+        "wettest two years on record, and all that rain grew grass. Now that grass is drying out, and "
+        "dry grass is fuel. If you live near the bush, clean your gutters now, not in December.",
+        "A computer virus hit three hospitals in Melbourne on Tuesday. Staff had to go back to paper "
+        "records for almost two days. The virus, which spread through a fake invoice email, locked "
+        "every file on Melbourne's hospital network. Police say no patient data was stolen, but the "
+        "attackers asked for a ransom of two million dollars. The hospitals refused to pay. Their IT "
+        "team restored everything from backups, which, honestly, is the only reason this didn't get "
+        "much worse.",
+        "When I was twenty-two I drove the Hume Highway from Sydney to Melbourne in a car with no air "
+        "conditioning. It was forty-three degrees. Halfway there, near Gundagai, the engine started "
+        "smoking. I pulled over and, um, an old farmer stopped his ute behind me. He didn't say a "
+        "word, he just opened the bonnet, poured his own water into the radiator and drove off. I "
+        "never even got his name.",
+        "Why do you wake up tired even after eight hours of sleep? Most of the time it's not how long "
+        "you sleep, it's when. Your body runs on a clock, the circadian rhythm, and if you go to bed "
+        "at a different time every night, that clock never settles. Basically, your brain doesn't "
+        "know when to release melatonin. Pick one wake-up time and keep it, even on weekends. Within "
+        "two weeks most people feel the difference.",
+        "Stop throwing away your pasta water! That cloudy water is full of starch, and starch is the "
+        "secret to a silky sauce. Keep one cup before you drain the pasta. Add a splash to the pan "
+        "with butter and parmesan and stir hard. It turns into a creamy sauce in about thirty "
+        "seconds, no cream needed. Restaurants do this every single night. Try it once and tell me "
+        "you'll ever go back.",
+        "Should you pay off your mortgage early or invest the money? This is the question I get asked "
+        "the most. If your mortgage rate is six percent, paying it off is a guaranteed six percent "
+        "return. The stock market has averaged about seven percent a year, but it is not guaranteed, "
+        "and some years it drops twenty percent. So it really depends on how you sleep at night. What "
+        "would you do with an extra five hundred dollars a month?",
+        "Electric cars are cheaper to run than most people think. Charging at home overnight costs, "
+        "according to the energy regulator, about four dollars for three hundred kilometres. A petrol "
+        "car would need roughly thirty dollars of fuel for the same trip. The battery (the most "
+        "expensive part of the car) usually comes with an eight-year warranty. Servicing is cheaper "
+        "too, because there's no oil to change and far fewer moving parts.",
+    ],
+    "es": [
+        "Bueno, mucha gente me pregunta cuánto debería tener en su fondo de emergencia. La respuesta "
+        "corta es entre tres y seis meses de gastos. No de sueldo, de gastos. Si gastas mil euros al "
+        "mes, tu meta es de tres mil a seis mil euros. Y ese dinero no va en la bolsa, va en una "
+        "cuenta de la que puedas sacarlo en un día. Empieza con cincuenta euros a la semana y en un "
+        "año ya tienes más de dos mil quinientos.",
+        "Cuando tenía veinte años me fui a vivir a Buenos Aires sin conocer a nadie. El primer mes "
+        "dormí en el sofá de un amigo de un amigo. Una noche, en una parrilla de San Telmo, el dueño "
+        "me vio contando monedas para pagar una empanada. Me preguntó de dónde era y me invitó a "
+        "cenar. Al final de la noche me ofreció trabajo como mesero. Ocho años después, esa parrilla "
+        "es mía.",
+        "¿Por qué el cielo es azul? La luz del sol parece blanca, pero en realidad tiene todos los "
+        "colores. Cuando entra en la atmósfera, choca con las moléculas del aire. La luz azul tiene "
+        "una longitud de onda más corta y se dispersa mucho más que la roja. Por eso nos llega luz "
+        "azul desde todas partes del cielo. Al atardecer la luz atraviesa más aire, el azul se pierde "
+        "por el camino y vemos el cielo naranja.",
+        "¡Deja de lavar el arroz así nomás! O sea, sí hay que lavarlo, pero bien. El almidón de la "
+        "superficie es lo que deja el arroz pegajoso. Lávalo tres veces, hasta que el agua salga casi "
+        "transparente. Luego usa una taza de arroz por una taza y media de agua, fuego bajo y la olla "
+        "tapada. Veinte minutos y no lo toques. El resultado es un arroz suelto, como el de los "
+        "restaurantes. Pruébalo y me cuentas.",
+        "¿De verdad hay que correr todos los días para mejorar? Yo creo que no. La mayoría de los "
+        "corredores aficionados que se lesionan es porque corren demasiado, no muy poco. Según un "
+        "estudio de la Universidad de Granada, descansar dos días por semana reduce las lesiones casi "
+        "a la mitad. Tu cuerpo mejora cuando descansa, no cuando entrenas. ¿Y tú cuántos días corres "
+        "a la semana?",
+        "Las contraseñas largas son más seguras que las complicadas. Una frase de cuatro palabras al "
+        "azar tarda siglos en romperse. En cambio, una contraseña corta con símbolos se rompe en "
+        "horas. Lo más importante es no repetir la misma contraseña en dos sitios. Usa un gestor de "
+        "contraseñas y activa la verificación en dos pasos en tu correo y en tu banco.",
+    ],
+}
+
+# What the checks below treat as filler the writer may drop between a hook's words.
+_SKIPPABLE = frozenset(
+    "um uh erm hmm you know i mean like basically literally actually honestly so and but well okay ok "
+    "right now look then also for example of course o sea pues bueno y pero entonces mira este eh vale "
+    "digamos luego por ejemplo".split()
+)
+_DANGLING = frozenset("a an the of to in on at for with and or but el la los las un una de del y o que con en".split())
+
+
+def _tokens(text: str) -> list[str]:
+    text = re.sub(r"\([^()]*\)", " ", text)
+    return re.findall(r"[\w']+", text.lower().replace("’", "'"))
+
+
+def is_phrase_of(line: str, clip_text: str, max_skip: int = 3) -> bool:
+    """Whether `line` is the clip's own words in order, allowing only filler (at most `max_skip`
+    words in a row) to have been left out between them."""
+    wanted, said = _tokens(line), _tokens(clip_text)
+    for start in range(len(said)):
+        i, j, skipped = 0, start, 0
+        while i < len(wanted) and j < len(said):
+            if said[j] == wanted[i]:
+                i, j, skipped = i + 1, j + 1, 0
+            elif i > 0 and said[j] in _SKIPPABLE and skipped < max_skip:
+                j, skipped = j + 1, skipped + 1
+            else:
+                break
+        if i == len(wanted) and wanted:
+            return True
+    return False
+
+
+def copy_problems(copy, clip_text: str, mandatory: list[str]) -> list[str]:
+    """What is wrong with one clip's copy by the issue's checks; [] when it passes."""
+    from pipeline.copywriter import keywords
+
+    problems = []
+    hook_words = copy.hook.split()
+    if not 1 <= len(hook_words) <= 12:
+        problems.append(f"hook has {len(hook_words)} words")
+    if "…" in copy.hook or "..." in copy.hook:
+        problems.append("hook cut with an ellipsis")
+    if not is_phrase_of(copy.hook, clip_text):
+        problems.append(f"hook is not the clip's words: {copy.hook!r}")
+    if hook_words and hook_words[-1].strip(",.!?").lower() in _DANGLING:
+        problems.append(f"hook dangles: {copy.hook!r}")
+    if len(copy.title) > 70 or not copy.title:
+        problems.append(f"title of {len(copy.title)} characters")
+    said = " ".join(re.findall(r"[\w']+", clip_text.lower().replace("’", "'")))  # asides count here
+    for tag in mandatory:
+        if tag not in copy.hashtags:
+            problems.append(f"mandatory {tag} missing")
+    for tag in copy.hashtags:
+        if tag in mandatory:
+            continue
+        words = keywords.tag_words(tag)
+        if not words or any(word.isdigit() or word in keywords.NUMBER_WORDS for word in words):
+            problems.append(f"{tag} is a number")
+        elif len(words) == 1 and words[0] in keywords.STOP_WORDS:
+            problems.append(f"{tag} is a stop word")
+        elif any(not re.search(rf"\b{re.escape(word)}", said) for word in words if word != "de"):
+            problems.append(f"{tag} is not in the clip")
+    return problems
+
+
 def transcript_for(texts: list[str], language: str, seconds_per_word: float = 0.35) -> tuple[Transcript, ClipsResult]:
     """A transcript whose words are the texts in order, and clips.json with one clip per text."""
     words, clips, t = [], [], 0.0

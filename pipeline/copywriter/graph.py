@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ..progress import Progress
 from ..schemas import ClipCopy, ClipProposal, CopiesResult, CopyFailure, CopyStyle, PipelineOptions
-from . import local, prompts, rules
+from . import calls_to_action, local, prompts, rules
 from .providers import LLMClient, estimated_cost_usd
 
 STYLES: tuple[CopyStyle, ...] = ("viral", "educational", "storytelling")
@@ -37,6 +37,7 @@ class CopyState(TypedDict, total=False):
     attempt: int
     pending: list[int]  # clips to write in the current round
     groups: dict[CopyStyle, list[int]]
+    calls_to_action: dict[int, str]  # local drafts: one per clip, planned across the video
     feedback: dict[int, str]  # what was wrong with a clip's last copy, for the next prompt
     round_results: Annotated[dict, _merge_round]  # clip id -> draft dict | ("error", reason, retryable)
     merged: dict[int, Any]
@@ -68,7 +69,7 @@ class CopyJob:
     def local_analyses(self, on_progress=None) -> dict[int, local.ClipAnalysis]:
         missing = {clip_index: clip for clip_index, clip in self.clips.items() if clip_index not in self.analyses}
         if missing:
-            self.analyses.update(local.analyse(missing, self.options.embedding_model, on_progress))
+            self.analyses.update(local.analyse(missing, self.options.embedding_model, on_progress, self.language))
         return self.analyses
 
 
@@ -101,7 +102,10 @@ def build_graph(job: CopyJob):
         groups = {style: [c for c in pending if state["styles"][c][0] == style] for style in STYLES}
         tries = dict(state.get("tries", {}))
         tries.update({clip_index: tries.get(clip_index, 0) + 1 for clip_index in pending})
-        return {"attempt": attempt, "pending": pending, "groups": groups, "tries": tries, "round_results": None}
+        update = {"attempt": attempt, "pending": pending, "groups": groups, "tries": tries, "round_results": None}
+        if job.is_local:
+            update["calls_to_action"] = _plan_calls_to_action(job, state["styles"])
+        return update
 
     def route_writers(state: CopyState) -> list[str]:
         return [f"write_{style}" for style in STYLES if state["groups"][style]]
@@ -118,6 +122,7 @@ def build_graph(job: CopyJob):
                         analyses[clip_index],
                         style,
                         language=job.language,
+                        call_to_action=state["calls_to_action"][clip_index],
                         mandatory_hashtags=job.options.mandatory_hashtags,
                         max_chars=job.max_chars,
                     )
@@ -225,6 +230,17 @@ def build_graph(job: CopyJob):
     graph.add_conditional_edges("quality", route_quality, ["group", "save"])
     graph.add_edge("save", END)
     return graph.compile()
+
+
+def _plan_calls_to_action(job: CopyJob, styles: dict[int, tuple[CopyStyle, float]]) -> dict[int, str]:
+    """Every clip's call to action at once, so neighbours differ (the writers run per style)."""
+    analyses = job.local_analyses()
+    kinds = {
+        clip_index: calls_to_action.kind_of(styles[clip_index][0], analyses[clip_index].sentences)
+        for clip_index in job.clips
+    }
+    has_topic = {clip_index: bool(analyses[clip_index].candidates) for clip_index in job.clips}
+    return calls_to_action.plan(kinds, has_topic, job.language)
 
 
 def _failure_reason(reason: str, attempts: int) -> str:

@@ -1,11 +1,13 @@
-"""The local default: no LLM, no key. Drafts a person can start from, labelled as local drafts.
+"""The local default: no LLM, no key. Extractive copy a reviewer can keep, labelled as local drafts.
 
 - Style: zero-shot classification with the packaged sentence-embedding model (all-MiniLM-L6-v2):
   the clip's mean sentence embedding against example sentences of each style (prompts/phrases.*).
-- Hook: the sentence that scores best on centrality (cosine to the clip) plus bonuses for a
-  question, addressing the viewer, a number, an exclamation, being early and of a readable length.
-- Hashtags and topics: frequent keywords (English + Spanish stop words removed) reranked by
-  cosine to the clip, so the clip's subject wins over incidental words.
+- Hook: the clip's most quotable short line (hooks.py): sentences, clauses and phrase-boundary
+  cuts of at most 12 words, scored on centrality (cosine to the clip) plus quotability (question,
+  number, contrast, superlative, "you") minus lateness.
+- Caption: the hook, one or two compressed key sentences, a call to action that fits the kind of
+  clip and differs from its neighbours' (calls_to_action.py).
+- Hashtags, topics, title: key phrases and names (keywords.py) ranked by cosine to the clip.
 - Scores: a documented heuristic (`heuristic_scores`), not a prediction.
 """
 
@@ -17,18 +19,19 @@ import numpy as np
 
 from .. import config
 from ..schemas import ClipProposal, CopyStyle
-from . import keywords, prompts, rules
+from . import calls_to_action, hooks, keywords, prompts, rules
 
 STYLES: tuple[CopyStyle, ...] = ("viral", "educational", "storytelling")
-STYLE_EMOJI = {"viral": "🔥", "educational": "💡", "storytelling": "🎬"}
 SOFTMAX_TEMPERATURE = 0.05  # cosine gaps between styles are small; this spreads them to 0..1
 TOP_EXAMPLES = 2
 CUE_WEIGHT = 0.1  # cosine units for a cue in every sentence
 MAX_SENTENCES = 24  # embedded per clip: bounds the cost of long clips (MiniLM ~30 sentences/s here)
-KEYWORD_CANDIDATES = 10
+KEYWORD_CANDIDATES = 16  # embedded per clip, then ranked by cosine to the clip
 EMBED_BATCH = 128
-TOPICAL_HASHTAGS = 3
-HOOK_SOFT_MAX_CHARS = 110
+TOPICAL_HASHTAGS = 4  # besides the mandatory ones; at least MIN_HASHTAGS when the clip has them
+MIN_HASHTAGS = 3
+MIN_TAG_SIMILARITY = 0.2  # cosine to the clip below which a 4th tag is noise
+SUMMARY_MAX_WORDS = 40  # both key sentences together
 _YOU = re.compile(r"\b(you|your|you're|tú|tu|te|usted|ustedes|vosotros)\b", re.IGNORECASE)
 
 _examples: dict[tuple[str, str], dict[str, np.ndarray]] = {}
@@ -65,7 +68,9 @@ class ClipAnalysis:
     candidate_vectors: np.ndarray  # (k, d), unit length
 
 
-def analyse(clips: dict[int, ClipProposal], embedding_model: str = "", on_progress=None) -> dict[int, ClipAnalysis]:
+def analyse(
+    clips: dict[int, ClipProposal], embedding_model: str = "", on_progress=None, language: str = "en"
+) -> dict[int, ClipAnalysis]:
     """Embed every clip's sentences and keyword candidates, in batches of EMBED_BATCH.
 
     `on_progress(done, total)` is called after each batch (texts embedded so far).
@@ -75,7 +80,11 @@ def analyse(clips: dict[int, ClipProposal], embedding_model: str = "", on_progre
         every = keywords.sentences(clip.text) or [clip.text.strip() or "…"]
         chosen = _sample(len(every))
         positions = np.array(chosen, dtype=float) / max(len(every) - 1, 1)
-        parts[clip_index] = ([every[i] for i in chosen], positions, keywords.candidates(clip.text, KEYWORD_CANDIDATES))
+        parts[clip_index] = (
+            [every[i] for i in chosen],
+            positions,
+            keywords.candidates(clip.text, KEYWORD_CANDIDATES, language),
+        )
     flat = [text for sentences, _, found in parts.values() for text in [*sentences, *found]]
     batches = []
     for start in range(0, len(flat), EMBED_BATCH):
@@ -143,39 +152,70 @@ def _style_examples(language: str, embedding_model: str) -> dict[str, np.ndarray
     return _examples[key]
 
 
-def pick_hook(analysis: ClipAnalysis) -> str:
-    """The sentence most worth opening with (see the module docstring)."""
+def pick_hook(analysis: ClipAnalysis, language: str = "en") -> hooks.Line:
+    """The line most worth opening with: centrality of its sentence + quotability - lateness.
+
+    Candidates are the clip's sentences, clauses and phrase-boundary cuts of at most
+    hooks.HOOK_MAX_WORDS words (hooks.lines); a clip with none (one long unpunctuated run, a
+    single word) gets its first words up to a phrase boundary.
+    """
     centrality = analysis.sentence_vectors @ analysis.clip_vector
-    scores = []
+    best, best_score = None, -np.inf
+    for line in hooks.lines(analysis.sentences, language):
+        score = float(centrality[line.sentence_index]) + hooks.quotability(line, language)
+        score -= 0.2 * analysis.positions[line.sentence_index]
+        if score > best_score:
+            best, best_score = line, score
+    if best is not None:
+        return best
+    first = hooks.clean(analysis.sentences[0], language)
+    words = first.split()
+    short = hooks.compress(" ".join(words[: hooks.HOOK_MAX_WORDS + 1]), language, hooks.HOOK_MAX_WORDS)
+    return hooks.Line(short.rstrip(".") or " ".join(words[: hooks.HOOK_MAX_WORDS]) or "…", 0, False, True)
+
+
+def key_sentences(analysis: ClipAnalysis, hook: hooks.Line, language: str) -> list[str]:
+    """One or two compressed sentences saying what the clip gives, in the clip's order.
+
+    The most central sentences other than the hook's, preferring ones that stand on their own
+    (no leading pronoun or subordinate word) and carry a number.
+    """
+    centrality = analysis.sentence_vectors @ analysis.clip_vector
+    scored = []
     for index, sentence in enumerate(analysis.sentences):
-        words = len(sentence.split())
-        score = float(centrality[index])
-        score += 0.25 * sentence.rstrip().endswith("?") + 0.1 * ("!" in sentence)
-        score += 0.1 * bool(_YOU.search(sentence)) + 0.1 * bool(re.search(r"\d", sentence))
-        score -= 0.2 * analysis.positions[index]
-        score -= 0.3 * (words < 5) + 0.2 * (words > 28)
-        scores.append(score)
-    return analysis.sentences[int(np.argmax(scores))]
+        if index == hook.sentence_index and (hook.whole or len(analysis.sentences) > 1):
+            continue
+        text = hooks.compress(sentence, language)
+        words = len(text.split())
+        if words < 5 or hooks.is_question(text):
+            continue
+        score = float(centrality[index]) - 0.1 * analysis.positions[index]
+        score += 0.05 * hooks.has_number(text) - 0.15 * hooks.leans_on_context(text, language)
+        scored.append((score, index, text))
+    scored.sort(reverse=True)
+    if not scored:
+        return []
+    chosen = [scored[0]]
+    if len(scored) > 1 and scored[1][0] >= scored[0][0] - 0.1:
+        if len(scored[0][2].split()) + len(scored[1][2].split()) <= SUMMARY_MAX_WORDS:
+            chosen.append(scored[1])
+    return [text for _, _, text in sorted(chosen, key=lambda item: item[1])]
 
 
-def shorten(text: str, max_chars: int) -> str:
-    """Cut at a word boundary and mark the cut with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= max_chars:
-        return text
-    cut = text[: max(max_chars - 1, 1)].rsplit(" ", 1)[0].rstrip(",;:-")
-    return cut + "…"
-
-
-def topical_keywords(analysis: ClipAnalysis, count: int = 5) -> list[str]:
-    """The clip's keywords, frequent and on-topic first (KeyBERT-style rerank of frequent terms)."""
+def topical_keywords(analysis: ClipAnalysis, count: int = TOPICAL_HASHTAGS) -> list[str]:
+    """The clip's key phrases, most central first (KeyBERT-style: candidates ranked by cosine to
+    the clip, a small prior for frequent phrases and names); phrases sharing a stem dedupe."""
     found = analysis.candidates
     if len(found) <= 1:
         return list(found)
     similarity = analysis.candidate_vectors @ analysis.clip_vector
-    frequency_rank = np.linspace(0.1, 0.0, len(found))  # ties go to the more frequent term
+    prior = np.linspace(0.08, 0.0, len(found))  # candidates() put the frequent ones first
+    bonus = np.array([0.04 * (" " in phrase) + 0.04 * (phrase != phrase.lower()) for phrase in found])
+    score = similarity + prior + bonus
     chosen: list[str] = []
-    for i in np.argsort(-(similarity + frequency_rank)):
+    for i in np.argsort(-score):
+        if len(chosen) >= MIN_HASHTAGS and similarity[i] < MIN_TAG_SIMILARITY:
+            break
         words = _stems(found[i])
         # 'neural network', 'neural' and 'networks' say the same thing: keep the first one ranked.
         if not any(words & _stems(other) for other in chosen):
@@ -184,7 +224,19 @@ def topical_keywords(analysis: ClipAnalysis, count: int = 5) -> list[str]:
 
 
 def _stems(phrase: str) -> set[str]:
-    return {word.lower().rstrip("s") for word in phrase.split()}
+    return {word.lower().rstrip("s") for word in phrase.split() if word.lower() != "de"}
+
+
+def title(hook: str, terms: list[str], language: str = "en") -> str:
+    """A Shorts/reels title of at most rules.TITLE_MAX_CHARS: 'Key phrase: hook' when the hook
+    does not already name the clip's main phrase, else the hook."""
+    line = hook.rstrip(".")
+    said = _stems(line.replace("?", " ").replace("!", " ").replace(",", " "))
+    if terms and not any(_stems(term) & said for term in terms[:3]):
+        labelled = f"{hooks.capitalise(terms[0])}: {line}"
+        if len(labelled) <= rules.TITLE_MAX_CHARS:
+            return labelled
+    return hooks.fit_chars(line, rules.TITLE_MAX_CHARS, language)
 
 
 def heuristic_scores(clip: ClipProposal, hook: str, style: CopyStyle) -> tuple[float, float]:
@@ -212,28 +264,44 @@ def draft(
     style: CopyStyle,
     *,
     language: str,
+    call_to_action: str,
     mandatory_hashtags: list[str],
     max_chars: int,
 ) -> dict:
-    """One extractive draft as a DraftCopy dict: emoji + hook, a call to action, hashtags."""
+    """One extractive draft as a DraftCopy dict: hook, what the clip gives, a call to action.
+
+    The caption is fitted into what the hashtags leave of the platform's limit, dropping the
+    second summary sentence, then the summary, then the call to action, then topical hashtags.
+    """
     terms = topical_keywords(analysis)
-    topical = [keywords.hashtag_from_phrase(term) for term in terms[:TOPICAL_HASHTAGS]]
-    hashtags = rules.merge_hashtags(mandatory_hashtags, topical)
-    # Fit the text into what the hashtags leave of the platform's limit.
-    budget = max_chars - len(rules.caption("", hashtags))
-    hook = pick_hook(analysis)
-    emoji = STYLE_EMOJI[style]
-    first = f"{emoji} {shorten(hook, min(HOOK_SOFT_MAX_CHARS, max(budget - 2, 10)))}"
-    call_to_action = prompts.phrases(language)["call_to_action"][style]
-    text = f"{first}\n{call_to_action}" if len(first) + 1 + len(call_to_action) <= budget else first
-    if len(text) > budget:  # very tight limits (YouTube titles): drop topical hashtags first
-        hashtags = rules.merge_hashtags(mandatory_hashtags, [])
+    hook = pick_hook(analysis, language)
+    summary = key_sentences(analysis, hook, language)
+    call = calls_to_action.fill(call_to_action, terms[0] if terms else "")
+    attempts = [
+        [hook.text, " ".join(summary), call],
+        [hook.text, " ".join(summary[:1]), call],
+        [hook.text, call],
+        [hook.text],
+    ]
+    topical = [keywords.hashtag_from_phrase(term) for term in terms]
+    text = ""
+    for tags in (topical, []):
+        hashtags = rules.merge_hashtags(mandatory_hashtags, tags)
         budget = max_chars - len(rules.caption("", hashtags))
-        text = shorten(first, budget)
-    engagement, viral = heuristic_scores(clip, hook, style)
+        fitting = ["\n".join(part for part in parts if part) for parts in attempts]
+        text = next((candidate for candidate in fitting if len(candidate) <= budget), "")
+        if text:
+            break
+    if not text:  # very tight limits (YouTube titles with many mandatory tags)
+        words = hook.text.split()
+        while len(words) > 1 and len(" ".join(words)) > budget:
+            words.pop()
+        text = " ".join(words)
+    engagement, viral = heuristic_scores(clip, hook.text, style)
     return {
         "clip_index": clip_index,
-        "hook": shorten(hook, rules.HOOK_MAX_CHARS),
+        "hook": hook.text,
+        "title": title(hook.text, terms, language),
         "text": text,
         "hashtags": hashtags,
         "topics": terms[:4],

@@ -17,6 +17,7 @@ from ..caption_rules import (  # noqa: F401 - the copy stage's names for the sha
 from ..schemas import ClipCopy, CopyStyle
 
 HOOK_MAX_CHARS = 150
+TITLE_MAX_CHARS = 70  # YouTube Shorts / reels title
 
 
 class DraftCopy(BaseModel):
@@ -28,13 +29,14 @@ class DraftCopy(BaseModel):
 
     clip_index: int
     hook: str = Field(default="", description="First line a viewer reads")
+    title: str = Field(default="", description="Shorts / reels title")
     text: str = Field(min_length=1, description="The caption without hashtags")
     hashtags: list[str] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
     engagement_score: float = Field(ge=0, le=10)
     viral_potential: float = Field(ge=0, le=10)
 
-    @field_validator("text", "hook")
+    @field_validator("text", "hook", "title")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
@@ -57,6 +59,10 @@ class DraftCopy(BaseModel):
         if not self.hook:
             self.hook = first_line(self.text)
         self.hook = self.hook[:HOOK_MAX_CHARS]
+        if not self.title:
+            self.title = self.hook if len(self.hook) <= TITLE_MAX_CHARS else ""
+        if len(self.title) > TITLE_MAX_CHARS:
+            raise ValueError(f"title is {len(self.title)} characters, the limit is {TITLE_MAX_CHARS}")
         max_chars = (info.context or {}).get("max_chars")
         length = len(caption(self.text, self.hashtags))
         if max_chars and length > max_chars:
@@ -75,13 +81,23 @@ def llm_schema() -> dict:
         "properties": {
             "clip_index": {"type": "integer"},
             "hook": {"type": "string"},
+            "title": {"type": "string", "maxLength": TITLE_MAX_CHARS},
             "text": {"type": "string"},
             "hashtags": {"type": "array", "items": {"type": "string"}},
             "topics": {"type": "array", "items": {"type": "string"}},
             "engagement_score": {"type": "number", "minimum": 0, "maximum": 10},
             "viral_potential": {"type": "number", "minimum": 0, "maximum": 10},
         },
-        "required": ["clip_index", "hook", "text", "hashtags", "topics", "engagement_score", "viral_potential"],
+        "required": [
+            "clip_index",
+            "hook",
+            "title",
+            "text",
+            "hashtags",
+            "topics",
+            "engagement_score",
+            "viral_potential",
+        ],
     }
     return {
         "title": "copy_batch",
