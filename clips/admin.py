@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Clip, Copy, CopyEdit, StageRun, Transcript, Video
+from .models import Clip, ClipJob, Copy, CopyEdit, StagePart, StageRun, Transcript, Video
 
 
 class StageRunInline(admin.TabularInline):
@@ -39,6 +39,20 @@ class StageRunAdmin(admin.ModelAdmin):
     list_display = ("video", "stage", "state", "progress", "attempt", "worker", "started_at", "finished_at")
     list_filter = ("stage", "state")
     search_fields = ("video__title", "message", "worker")
+
+
+@admin.register(StagePart)
+class StagePartAdmin(admin.ModelAdmin):
+    list_display = ("run", "index", "state", "progress", "attempt", "tries", "worker", "lease_until", "finished_at")
+    list_filter = ("state", "run__stage")
+    search_fields = ("run__video__title", "message", "worker")
+
+
+@admin.register(ClipJob)
+class ClipJobAdmin(admin.ModelAdmin):
+    list_display = ("clip", "kind", "state", "progress", "attempt", "tries", "worker", "lease_until", "finished_at")
+    list_filter = ("kind", "state")
+    search_fields = ("clip__video__title", "message", "worker")
 
 
 @admin.register(Transcript)

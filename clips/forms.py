@@ -8,8 +8,9 @@ from django.core.validators import FileExtensionValidator
 
 from pipeline.errors import InputError
 from pipeline.fetch import check_url
+from pipeline.schemas import CAPTION_FONTS, CaptionStyle
 
-from .models import Clip, Copy, Video
+from .models import CaptionPreset, Clip, Copy, Video
 from .review import parse_hashtags
 from .uploads import VIDEO_EXTENSIONS, stored_name
 
@@ -36,9 +37,11 @@ class VideoForm(forms.ModelForm):
             "max_clip_s",
             "aspect",
             "subtitle_style",
+            "caption_preset",
             "copy_provider",
         ]
         labels = {
+            "caption_preset": "Caption preset",
             "clip_preset": "Clip length",
             "min_clip_s": "Custom minimum (s)",
             "max_clip_s": "Custom maximum (s)",
@@ -52,6 +55,9 @@ class VideoForm(forms.ModelForm):
         self.fields["title"].widget.attrs["placeholder"] = "Optional: taken from the file or page"
         for name in ("min_clip_s", "max_clip_s"):
             self.fields[name].required = False
+        presets = self.fields["caption_preset"]
+        presets.empty_label = "None: the subtitle style's look"
+        presets.initial = CaptionPreset.objects.filter(is_default=True).values_list("pk", flat=True).first()
 
     def clean(self):
         data = super().clean()
@@ -88,7 +94,10 @@ class VideoForm(forms.ModelForm):
         return data
 
     def video_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+        fields = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        preset = fields["caption_preset"]
+        fields["caption_style"] = dict(preset.style) if preset else {}  # a copy: later preset edits stay out
+        return fields
 
 
 class CopyForm(forms.Form):
@@ -151,3 +160,85 @@ class ClipFilterForm(forms.Form):
             "min_score": min_score / 100 if min_score is not None else None,
             "sort": data.get("sort") or "position",
         }
+
+
+# --- finishing: caption style, brand presets, a clip's hook title and trimming ---------------
+
+CAPTION_LABELS = {
+    "font": "Font",
+    "bold": "Bold",
+    "size_pct": "Size (% of width)",
+    "text_colour": "Text colour",
+    "karaoke": "Highlight the spoken word",
+    "highlight_colour": "Highlight colour",
+    "outline_pct": "Outline (% of size)",
+    "outline_colour": "Outline colour",
+    "shadow_pct": "Shadow (% of size)",
+    "shadow_colour": "Shadow colour",
+    "box": "Background box",
+    "box_colour": "Box colour",
+    "box_opacity": "Box opacity",
+    "bottom_pct": "Height above the bottom (%)",
+    "uppercase": "Upper-case",
+    "words_per_line": "Words per line (0 = as many as fit)",
+    "lines_per_cue": "Lines per caption",
+    "hook_title": "Hook title at the start",
+    "hook_s": "Hook title seconds",
+}
+
+
+def _caption_field(name: str, info) -> forms.Field:
+    """A form field for one CaptionStyle field: choices, bounds and default come from the model,
+    so the rules live in one place (pipeline/schemas.py)."""
+    bounds = {type(m).__name__: m for m in info.metadata}
+    low = getattr(bounds.get("Ge"), "ge", None)
+    high = getattr(bounds.get("Le"), "le", None)
+    common = {"label": CAPTION_LABELS.get(name, name), "initial": info.default}
+    if info.annotation is bool:
+        return forms.BooleanField(required=False, **common)
+    if name == "font":
+        return forms.ChoiceField(choices=[(f, f) for f in CAPTION_FONTS], **common)
+    if name.endswith("_colour"):
+        return forms.RegexField(regex=r"^#[0-9A-Fa-f]{6}$", widget=forms.TextInput(attrs={"type": "color"}), **common)
+    if info.annotation is int:
+        return forms.IntegerField(min_value=low, max_value=high, **common)
+    step = "0.05" if high is not None and high <= 1 else "0.5"
+    return forms.FloatField(min_value=low, max_value=high, widget=forms.NumberInput(attrs={"step": step}), **common)
+
+
+class CaptionStyleForm(forms.Form):
+    """Every CaptionStyle option, plus the video's silence trimming."""
+
+    trim_silence = forms.BooleanField(required=False, label="Trim pauses in the finals")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, info in CaptionStyle.model_fields.items():
+            self.fields[name] = _caption_field(name, info)
+
+    @classmethod
+    def for_video(cls, video, style: CaptionStyle):
+        return cls(initial={**style.model_dump(), "trim_silence": video.trim_silence})
+
+    def caption_style(self) -> CaptionStyle:
+        data = {name: self.cleaned_data[name] for name in CaptionStyle.model_fields}
+        return CaptionStyle.model_validate(data)
+
+    def style_fields(self):
+        return [self[name] for name in CaptionStyle.model_fields]
+
+
+class PresetForm(forms.Form):
+    name = forms.CharField(max_length=80, label="Preset name", strip=True)
+    make_default = forms.BooleanField(required=False, label="Make it the team default")
+
+
+class ClipFinishForm(forms.Form):
+    hook_title = forms.CharField(max_length=200, required=False, strip=True, label="Hook title")
+    trim_silence = forms.TypedChoiceField(
+        choices=[("", "As the video"), ("on", "Trim pauses"), ("off", "Keep pauses")],
+        coerce=lambda v: {"on": True, "off": False}.get(v),
+        empty_value=None,
+        required=False,
+        label="Pauses",
+    )

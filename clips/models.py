@@ -47,6 +47,13 @@ class Video(models.Model):
     copy_provider = models.CharField(
         max_length=10, blank=True, choices=choices.PROVIDERS, help_text="Blank = the site default"
     )
+    # Finishing: the caption look (a pipeline.schemas.CaptionStyle as JSON; {} = the built-in look
+    # named by subtitle_style), copied from a brand preset when the video was added, then editable.
+    caption_style = models.JSONField(default=dict, blank=True)
+    caption_preset = models.ForeignKey(
+        "CaptionPreset", on_delete=models.SET_NULL, null=True, blank=True, related_name="videos"
+    )
+    trim_silence = models.BooleanField(default=False, help_text="Cut long pauses in the finals")
     llm_tokens_in = models.PositiveIntegerField(default=0)
     llm_tokens_out = models.PositiveIntegerField(default=0)
     llm_cost_usd = models.DecimalField(max_digits=10, decimal_places=5, default=0)
@@ -303,6 +310,8 @@ class Clip(models.Model):
     text = models.TextField()
     score = models.FloatField(default=0)
     reason = models.TextField(blank=True)
+    # Named parts of the score, 0-100 each, as the clip finder wrote them (pipeline.clipscore).
+    subscores = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED, db_index=True)
     # Files are paths relative to MEDIA_ROOT, served only through the permission-checking view.
     preview = models.CharField(max_length=500, blank=True)
@@ -311,6 +320,8 @@ class Clip(models.Model):
     subtitles_srt = models.CharField(max_length=500, blank=True)
     final = models.CharField(max_length=500, blank=True)
     render_warning = models.TextField(blank=True)
+    hook_title = models.CharField(max_length=200, blank=True, help_text="Blank = the copy's hook")
+    trim_silence = models.BooleanField(null=True, blank=True, help_text="None = the video's setting")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -330,6 +341,18 @@ class Clip(models.Model):
     @property
     def duration_s(self):
         return self.end_s - self.start_s
+
+    @property
+    def score_points(self) -> int:
+        """The score as reviewers see it, 0-100."""
+        return round(self.score * 100)
+
+    @property
+    def subscore_items(self) -> list[tuple[str, int]]:
+        """(label, 0-100) for each sub-score, in the clip finder's order."""
+        from pipeline.clipscore import LABELS
+
+        return [(LABELS.get(name, name), value) for name, value in self.subscores.items()]
 
     # --- work on one clip: final render, re-rendered preview, fresh copy (one ClipJob each) ---
 
@@ -469,3 +492,27 @@ class CopyEdit(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+
+class CaptionPreset(models.Model):
+    """A named caption style shared by the team (brand presets); at most one is the default,
+    which new videos start from."""
+
+    name = models.CharField(max_length=80, unique=True)
+    style = models.JSONField(help_text="A pipeline.schemas.CaptionStyle")
+    is_default = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_caption_preset"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} (default)" if self.is_default else self.name

@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from pipeline import config
-from pipeline.schemas import PipelineOptions
+from pipeline.schemas import CaptionStyle, PipelineOptions
 
 
 def pipeline_options(video) -> PipelineOptions:
@@ -24,4 +24,6 @@ def pipeline_options(video) -> PipelineOptions:
         aspect=video.aspect,
         strategy=video.strategy,
         subtitle_style=video.subtitle_style,
+        caption_style=CaptionStyle.model_validate(video.caption_style) if video.caption_style else None,
+        trim_silence=video.trim_silence,
     )

@@ -46,7 +46,16 @@ def import_clips(video, result: schemas.ClipsResult):
     Transcript.objects.filter(video=video).update(topics=[topic.model_dump() for topic in result.topics])
     video.clips.all().delete()
     Clip.objects.bulk_create(
-        Clip(video=video, index=i, start_s=c.start, end_s=c.end, text=c.text, score=c.score, reason=c.reason)
+        Clip(
+            video=video,
+            index=i,
+            start_s=c.start,
+            end_s=c.end,
+            text=c.text,
+            score=c.score,
+            reason=c.reason,
+            subscores=c.subscores,
+        )
         for i, c in enumerate(result.clips)
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import media, views
+from . import finish_views, media, views
 
 urlpatterns = [
     path("", views.video_list, name="video_list"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("videos/<int:video_id>/progress", views.video_progress, name="video_progress"),
     path("videos/<int:video_id>/cancel", views.video_cancel, name="video_cancel"),
     path("videos/<int:video_id>/clips/", views.clip_list, name="clip_list"),
+    path("videos/<int:video_id>/clips/moments", views.clip_moments, name="clip_moments"),
     path("videos/<int:video_id>/clips/review", views.clips_bulk_review, name="clips_bulk_review"),
     path("videos/<int:video_id>/approved.zip", views.video_download_approved, name="video_download_approved"),
     path("stages/<int:run_id>/retry", views.stage_retry, name="stage_retry"),
@@ -23,6 +24,15 @@ urlpatterns = [
     path("clips/<int:clip_id>/final", views.clip_final, name="clip_final"),
     path("clips/<int:clip_id>/final/status", views.clip_final_status, name="clip_final_status"),
     path("clips/<int:clip_id>/download", views.clip_download, name="clip_download"),
+    # finishing: caption styles, presets, hook title / trimming, the approved bar
+    path("videos/<int:video_id>/captions/preview", finish_views.caption_preview, name="caption_preview"),
+    path("videos/<int:video_id>/captions/frame.jpg", finish_views.caption_frame, name="caption_frame"),
+    path("videos/<int:video_id>/captions/save", finish_views.video_caption_style, name="video_caption_style"),
+    path("videos/<int:video_id>/captions/preset", finish_views.preset_save, name="preset_save"),
+    path("videos/<int:video_id>/approved", finish_views.video_approved_bar, name="video_approved_bar"),
+    path("videos/<int:video_id>/finals", finish_views.video_render_finals, name="video_render_finals"),
+    path("clips/<int:clip_id>/finish", finish_views.clip_finish, name="clip_finish"),
+    path("presets/", finish_views.presets, name="presets"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("media/<path:relpath>", media.media, name="media"),
     path("healthz", views.healthz, name="healthz"),

@@ -8,8 +8,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
@@ -119,6 +120,10 @@ def video_detail(request, video_id):
             "clip_counts": {s: video.clips.filter(status=s).count() for s in Clip.Status.values},
         }
     )
+    if video.clips.exists():
+        from .finish_views import captions_context  # it imports this module's helpers
+
+        context.update(captions_context(request, video))
     return render(request, "clips/video_detail.html", context)
 
 
@@ -206,12 +211,27 @@ def clip_list(request, video_id):
         "cards": cards,
         "filters": filters if request.GET else ClipFilterForm(),
         "total": video.clips.count(),
-        "approved": video.clips.filter(status=Clip.Status.APPROVED).count(),
+        **export.approved_context(video),
         "caption_rules": review.browser_caption_rules(),
+        "search": _moment_search(request, video),
     }
     if request.htmx and request.htmx.target == "clip-grid":
         return render(request, "clips/clip_list.html#grid", context)
     return render(request, "clips/clip_list.html", context)
+
+
+def _moment_search(request, video):
+    about = request.GET.get("about", "")
+    return services.moments_search(video=video, query=about) if about.strip() else None
+
+
+@require_GET
+def clip_moments(request, video_id):
+    """The "Find moments about ..." block; it polls itself while the worker searches."""
+    video = _get_video_for_user(request, video_id)
+    _require(request.user.has_perm("clips.view_clip"))
+    context = {"video": video, "search": _moment_search(request, video)}
+    return render(request, "clips/clip_list.html#moments", context)
 
 
 def _render_card(request, clip, **extra):
@@ -226,7 +246,11 @@ def clip_review(request, clip_id):
     approve = request.POST.get("decision") == "approve"
     services.clip_review(clip=clip, user=request.user, approve=approve)
     if request.htmx:
-        return _render_card(request, clip)
+        response = _render_card(request, clip)
+        # the approved counter and download link follow at once (out-of-band swap)
+        bar = {**export.approved_context(clip.video), "oob": True}
+        response.content += render_to_string("clips/clip_list.html#approved_bar", bar, request).encode()
+        return response
     return redirect("clip_list", clip.video_id)
 
 
@@ -381,11 +405,23 @@ def clip_download(request, clip_id):
 def video_download_approved(request, video_id):
     video = _get_video_for_user(request, video_id)
     _require(can_download(request.user))
-    if not video.clips.filter(status=Clip.Status.APPROVED).exists():
+    finals = export.approved_finals(video)
+    if not finals.count:
         messages.error(request, "No approved clips to download yet.")
         return redirect("clip_list", video.pk)
-    archive, filename = export.approved_zip(video=video)
-    return FileResponse(archive, as_attachment=True, filename=filename, content_type="application/zip")
+    if finals.missing:  # finals only: never a preview in their place
+        plural = len(finals.missing) > 1
+        messages.error(
+            request,
+            f"Clip{'s' if plural else ''} {finals.missing_numbers} {'have' if plural else 'has'} no final render "
+            "yet: press “Render missing finals”, then download.",
+        )
+        return redirect("clip_list", video.pk)
+    archive, filename = export.approved_zip(video=video, clips=finals.ready)
+    response = StreamingHttpResponse(archive, content_type="application/zip")
+    response["Content-Length"] = str(len(archive))
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 # --- admin dashboard -----------------------------------------------------------------------

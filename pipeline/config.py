@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # CIDRs a URL ingest may not connect to; unset = every non-public range (pipeline.netguard)
     blocked_networks: Annotated[list[str] | None, NoDecode] = None
     render_max_bytes: int = 0  # 0 = no limit beyond the disk
+    # finals: loudness target (LUFS integrated; "off" keeps the source levels), true peak ceiling,
+    # and the pause length silence trimming cuts (trimming itself is chosen per video and clip)
+    loudness_lufs: float | None = -14.0
+    true_peak_db: float = -1.0
+    trim_pause_s: float = Field(0.6, ge=0.2)
 
     @field_validator("mandatory_hashtags", "blocked_networks", mode="before")
     @classmethod
@@ -62,6 +67,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return value.replace(",", " ").split()
         return value
+
+    @field_validator("loudness_lufs", mode="before")
+    @classmethod
+    def _off_is_none(cls, value):
+        return None if isinstance(value, str) and value.strip().lower() in ("off", "none") else value
 
     @field_validator("blocked_networks")
     @classmethod

@@ -39,6 +39,7 @@ def crop_path(
     sample_every: int = 3,
     margin: float = 0.15,
     progress=None,
+    speaker_aware: bool = True,
 ) -> CropPath:
     """The crop window over the clip `start_s`..`end_s` (seconds in the source).
 
@@ -73,6 +74,10 @@ def crop_path(
         path.warning = f"Face analysis failed ({str(exc)[:200]}): centre crop"
         return path
     plan(path, samples, strategy, margin)
+    if speaker_aware:  # two faces, a wide shot or a close-up: pipeline/layouts.py frames it
+        from . import speakers
+
+        path = speakers.frame(path, samples, media_path, video, start_s, end_s, aspect=aspect, margin=margin)
     return path
 
 

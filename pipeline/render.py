@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import config, crop_plan, face_analysis, pacing, sound, subtitles
+from . import config, crop_plan, face_analysis, layouts, pacing, sound, speakers, subtitles
 from .errors import Cancelled, InputError
 from .probe import input_args
 from .progress import Progress, no_progress, scaled
@@ -118,7 +118,7 @@ def render_clip(
         _unique_temp(out_path, suffix) for suffix in (".part.mp4", ".render.ass", ".render.cmd")
     )
     try:
-        commands_path.write_text(_crop_commands(crop, duration_s, video.fps), encoding="utf-8")
+        commands = _crop_commands(crop, duration_s, video.fps)
         vf = [
             f"sendcmd=f={_filter_value(commands_path)}",
             f"crop@reframe=w={crop.width}:h={crop.height}:x={crop.xs[0]}:y={crop.ys[0]}",
@@ -126,12 +126,20 @@ def render_clip(
             "setsar=1",
             *_trim_video_filters(trim, duration_s, video.fps),  # after the crop: its path needs no shift
         ]
+        layout_graph = ""
+        if layouts.needs_graph(crop):  # split or fit shots: pipeline/layouts.py draws the picture
+            layout_graph, extra = layouts.filter_graph(crop, width, height, vf[0], ",".join(vf[1:4]))
+            commands += extra + "\n"
+            vf = ["null", *vf[4:]]  # silence trimming acts on the composed picture
+        commands_path.write_text(commands, encoding="utf-8")
         if cues or has_hook:
             document = subtitles.ass_document(cues, style, width, height, hook_text=hook_text)
             ass_path.write_text(document, encoding="utf-8")
             vf.append(f"ass={_filter_value(ass_path)}")
         preset, crf = PREVIEW_ENCODE if preview else FINAL_ENCODE
         graph = f"[0:v:0]{','.join(vf)},format=yuv420p[v]"
+        if layout_graph:
+            graph = f"{layout_graph};[lay]{','.join(vf)},format=yuv420p[v]"
         audio_graph = _audio_graph(trim, duration_s, audio, loudness_lufs) if video.has_audio else ""
         cmd = [
             "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
@@ -341,13 +349,16 @@ def render_workdir_clip(
     words: list[Word] | None = None,
     hook_text: str = "",
     attempt: int | None = None,
+    layout: str = "auto",
+    follow_face: int | None = None,
 ) -> RenderResult:
     """Render clip `clip_index` of a work directory (after ingest, transcribe and clips).
 
     For the final render on approval: pass `preview=False`, and `start_s`/`end_s`/`words` when a
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
-    `attempt` gives a final its own file name (see clip_render_path).
-    File names in the result are relative to `workdir`.
+    `attempt` gives a final its own file name (see clip_render_path). `layout` ("auto" or a
+    layout name) and `follow_face` (a FaceTrack id) are the reviewer's framing override,
+    re-planned from the stored analysis. File names in the result are relative to `workdir`.
     """
     from .stages import get_stage, write_model
 
@@ -382,8 +393,13 @@ def render_workdir_clip(
             media_path, start_s, end_s, aspect=options.aspect, strategy=options.strategy,
             sample_every=options.face_sample_every, progress=scaled(progress, 0.0, 0.3),
         )  # fmt: skip
+        speakers.write_thumbnails(media_path, start_s, crop, workdir, cache_path.with_name(f"clip_{clip_index}_face"))
         if not crop.warning.startswith(("Face detection failed", "Face analysis failed")):
             write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))  # failures get retried
+    chosen = (crop.speakers.choice, crop.speakers.follow_face) if crop.speakers else ("auto", None)
+    if chosen != (layout, follow_face):  # kept in the crop file too, for the browser preview
+        crop = speakers.replan(crop, aspect=options.aspect, choice=layout, follow=follow_face)
+        write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))
     loudness_lufs = None if preview else options.loudness_lufs
     audio = None
     if loudness_lufs is not None or options.trim_silence:
@@ -488,6 +504,15 @@ def _render_previews_in_parallel(
 class _CachedCrop(BaseModel):
     key: str  # clip times, aspect, strategy and sampling the path was computed for
     crop: CropPath
+
+
+def cached_crop(workdir: Path, clip_index: int) -> CropPath | None:
+    """The crop path the clip's last render computed, if any (for single-frame previews)."""
+    path = clip_render_path(workdir, clip_index, True).with_name(f"clip_{clip_index}_crop.json")
+    try:
+        return _CachedCrop.model_validate_json(path.read_text()).crop
+    except (OSError, ValueError):
+        return None
 
 
 def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersResult:

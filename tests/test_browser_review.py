@@ -74,7 +74,7 @@ def wait_until_processed(page, worker, timeout_s=420):
     pytest.fail(f"processing did not finish in {timeout_s} s\nworker log:\n{worker.log()[-4000:]}")
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_sample_to_approved_zip(live_server, worker, admin_user, settings, monkeypatch, browser, tmp_path):
     settings.CLIPER = {**settings.CLIPER, "WHISPER_MODEL": "tiny.en", "PLATFORM": "tiktok", "MANDATORY_HASHTAGS": []}
     monkeypatch.setenv("CLIPER_SAMPLE_TEXT", TEST_TALK)  # read by the worker that makes the sample
@@ -146,6 +146,11 @@ def test_sample_to_approved_zip(live_server, worker, admin_user, settings, monke
     assert "2 of" in page.inner_text("h1")
     shot(page, "clips_reviewed")
 
+    # The zip holds finals only: render the two that are missing, then download.
+    assert "Final render missing" in page.inner_text("#approved-bar")
+    if page.locator("#render-finals").count():
+        page.click("#render-finals")
+    page.wait_for_selector("#download-approved:not([aria-disabled])", timeout=400_000)
     with page.expect_download() as download_info:
         page.click("#download-approved")
     zip_path = tmp_path / "approved.zip"

@@ -19,7 +19,7 @@ def test_the_grid_shows_players_with_captions_score_reason_and_copy(client, edit
     page = client.get(reverse("clip_list", args=[video.pk])).content.decode()
     assert page.count('class="clip-card') == 3
     assert f'<track kind="captions" src="/media/videos/{video.pk}/renders/clip_0_preview.vtt"' in page
-    assert "90 %" in page and "Topic 1 stands alone" in page and "Caption for clip 1" in page and "#clip1" in page
+    assert '0-100">90<' in page and "Topic 1 stands alone" in page and "Caption for clip 1" in page and "#clip1" in page
     assert "Educational" in page
     # an editor edits but neither reviews nor downloads
     assert "Edit caption" in page and 'data-action="approve"' not in page and "Download approved" not in page
@@ -147,20 +147,24 @@ def test_final_render_is_queued_shows_progress_and_downloads_when_ready(
     )
 
 
-def test_the_approved_zip_holds_videos_captions_subtitles_and_manifests(client, approver, editor, media_root):
+def test_the_approved_zip_holds_finals_captions_subtitles_and_manifests(client, approver, editor, media_root):
     video = make_processed_video(approver, media_root, clips=3)
     client.force_login(approver)
     response = client.get(reverse("video_download_approved", args=[video.pk]))
     assert response.status_code == 302  # nothing approved yet
     for clip in video.clips.filter(index__in=[0, 2]):
         client.post(reverse("clip_review", args=[clip.pk]), {"decision": "approve"})
-    final = f"videos/{video.pk}/renders/clip_2_final.mp4"
-    (media_root / final).write_bytes(b"final-render")
-    Clip.objects.filter(video=video, index=2).update(final=final)
-    ClipJob.objects.filter(clip__video=video, clip__index=2, kind="final").update(state="done")
+    for index in (0, 2):
+        final = f"videos/{video.pk}/renders/clip_{index}_final.mp4"
+        (media_root / final).write_bytes(b"final-render-%d" % index)
+        (media_root / final).with_suffix(".srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nFinal\n")
+        Clip.objects.filter(video=video, index=index).update(final=final)
+        ClipJob.objects.filter(clip__video=video, clip__index=index, kind="final").update(state="done")
     response = client.get(reverse("video_download_approved", args=[video.pk]))
     assert response["Content-Type"] == "application/zip" and "Talk-approved.zip" in response["Content-Disposition"]
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    body = b"".join(response.streaming_content)
+    assert int(response["Content-Length"]) == len(body)
+    archive = zipfile.ZipFile(io.BytesIO(body))
     assert sorted(archive.namelist()) == sorted(
         [
             "clip_01.mp4",
@@ -174,13 +178,13 @@ def test_the_approved_zip_holds_videos_captions_subtitles_and_manifests(client, 
         ]
     )
     assert archive.read("clip_01.txt").decode() == "Caption for clip 1\n\n#talk #clip1\n"
-    assert archive.read("clip_03.mp4") == b"final-render"
+    assert archive.read("clip_03.mp4") == b"final-render-2" and archive.read("clip_03.srt").startswith(b"1\n")
     manifest = json.loads(archive.read("manifest.json"))
-    assert [(row["clip"], row["kind"], row["reviewed_by"]) for row in manifest["clips"]] == [
-        (1, "preview", "april"),
-        (3, "final", "april"),
+    assert [(row["clip"], row["file"], row["reviewed_by"]) for row in manifest["clips"]] == [
+        (1, "clip_01.mp4", "april"),
+        (3, "clip_03.mp4", "april"),
     ]
-    assert archive.read("manifest.csv").decode().splitlines()[0].startswith("clip,file,kind,start_s")
+    assert archive.read("manifest.csv").decode().splitlines()[0].startswith("clip,file,start_s")
     client.force_login(editor)
     assert client.get(reverse("video_download_approved", args=[video.pk])).status_code == 403
 

@@ -3,7 +3,12 @@
 from django.utils import timezone
 
 from clips.models import Clip, Copy, StageRun, Transcript, Video
-from pipeline.stages import STAGE_NAMES
+from pipeline.sample import Shot
+from pipeline.schemas import ClipProposal, ClipsResult, MediaInfo
+from pipeline.schemas import Transcript as TranscriptFile
+from pipeline.stages import STAGE_NAMES, write_model
+
+from .media_support import FPS, HEIGHT, WIDTH, face_video, head
 
 WORDS = "Coffee beans are roasted seeds. Astronauts orbit the Earth every ninety minutes. A budget starts with income."
 
@@ -79,4 +84,27 @@ def make_processed_video(owner, media_root, *, clips: int = 3, files: bool = Tru
             provider="local",
             is_local_draft=True,
         )
+    return video
+
+
+SOURCE_S = 10.0
+
+
+def real_video(owner, media_root, clips: int = 3) -> Video:
+    """A processed video whose work directory holds a real face video with speech, its
+    transcript and clips, so previews frames and finals render for real."""
+    video = make_processed_video(owner, media_root, clips=clips, files=False, title="Real talk")
+    workdir = video.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    shots = [Shot(SOURCE_S / 2, "0x2f5d50", (head(60, 300),)), Shot(SOURCE_S / 2, "0x3b3f7a", (head(380),))]
+    face_video(workdir / "source.mp4", shots, speech=WORDS)
+    write_model(
+        workdir / "media.json",
+        MediaInfo(media_file="source.mp4", duration=SOURCE_S, width=WIDTH, height=HEIGHT, fps=FPS),
+    )
+    write_model(
+        workdir / "transcript.json", TranscriptFile(language="en", duration=SOURCE_S, words=video.transcript.words)
+    )
+    proposals = [ClipProposal(start=c.start_s, end=c.end_s, text=c.text, score=c.score) for c in video.clips.all()]
+    write_model(workdir / "clips.json", ClipsResult(topics=[], clips=proposals))
     return video

@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from pipeline.errors import InputError
 
-from .. import jobs, leases, stage_results
+from .. import finishing, jobs, leases, stage_results
 from ..models import Clip, ClipJob, Job, Video
-from ..options import pipeline_options
 from .copy import regenerate_copy
 from .runs import recording_failures
 
@@ -19,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def clip_review(*, clip: Clip, user, approve: bool) -> Clip:
-    """Approves or rejects a clip; approving queues its final render."""
+    """Approves or rejects a clip; approving queues its final render, rejecting calls off one on its way."""
     was_approved = clip.status == Clip.Status.APPROVED
     clip.status = Clip.Status.APPROVED if approve else Clip.Status.REJECTED
     clip.reviewed_by = user
@@ -27,6 +26,10 @@ def clip_review(*, clip: Clip, user, approve: bool) -> Clip:
     clip.save(update_fields=["status", "reviewed_by", "reviewed_at"])
     if approve and not was_approved:
         clip_request_final(clip=clip, user=user)
+    elif not approve:
+        final = clip.job(ClipJob.Kind.FINAL)
+        if final is not None and final.is_active:
+            final.cancel()
     return clip
 
 
@@ -117,11 +120,13 @@ def _render(job: ClipJob, attempt: int, progress) -> None:
 
     clip, video = job.clip, job.clip.video
     preview = job.kind == ClipJob.Kind.PREVIEW
+    options, hook_text = finishing.clip_render_options(clip)  # the video's, with the clip's trimming
     words = [Word(**w) for w in video.transcript.words] if hasattr(video, "transcript") else []
     try:
         result = render_workdir_clip(
-            video.workdir, clip.index, pipeline_options(video), preview=preview, progress=progress,
+            video.workdir, clip.index, options, preview=preview, progress=progress,
             start_s=job.start_s, end_s=job.end_s, words=words, attempt=None if preview else attempt,
+            hook_text=hook_text,
         )  # fmt: skip
     except InputError as exc:
         if preview:

@@ -78,6 +78,8 @@ def stage_enqueue(*, run: StageRun) -> bool:
     StageRun.objects.filter(video_id=run.video_id, stage__in=later).update(
         state=StageRun.State.PENDING, progress=0, message="", started_at=None, finished_at=None, worker=""
     )
+    for part in StagePart.objects.filter(run__video_id=run.video_id, state__in=Job.ACTIVE_STATES).exclude(run=run):
+        part.cancel()  # parts of a later stage, now waiting again: their tasks must do nothing
     _set_video_status(run.video, Video.Status.PROCESSING)
     jobs.send(run)
     return True
@@ -156,7 +158,10 @@ def _queue_parts(run: StageRun, attempt: int, specs: list[dict]) -> None:
 def part_execute(*, part_id: int, attempt: int) -> None:
     """Runs one part of a fanned-out stage; the worker finishing the last part joins them."""
     part = StagePart.objects.filter(pk=part_id).select_related("run__video").first()
-    if part is None or part.run.state != StageRun.State.RUNNING:
+    if part is None:
+        return
+    if part.run.state != StageRun.State.RUNNING:
+        part.cancel()  # its stage stopped meanwhile: nothing will wait for this part
         return
     if not part.claim(attempt, worker=leases.worker_label(), lease_s=leases.lease_s()):
         logger.info("Skipping stale task part=%s attempt=%s", part_id, attempt)

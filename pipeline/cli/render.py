@@ -4,7 +4,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..render import render_clip
-from ..schemas import Aspect, Strategy, SubtitleStyle, Transcript, values
+from ..schemas import Aspect, CaptionStyle, Strategy, SubtitleStyle, Transcript, values
 
 
 def register(subparsers) -> None:
@@ -19,6 +19,13 @@ def register(subparsers) -> None:
     p.add_argument("--preview", action="store_true", help="540x960 fast preview instead of the final")
     p.add_argument("--sample-every", type=int, default=3, help="analyse every Nth frame for faces")
     p.add_argument("--max-bytes", type=int, default=0, help="refuse outputs larger than this")
+    p.add_argument(
+        "--style", type=Path, help="caption style JSON (pipeline.schemas.CaptionStyle), replaces --subtitles"
+    )
+    p.add_argument("--hook", default="", help="hook title shown first (when the style has hook_title on)")
+    p.add_argument("--loudness", type=float, help="normalise to this integrated loudness (LUFS), e.g. -14")
+    p.add_argument("--true-peak", type=float, default=-1.0, help="true peak ceiling with --loudness (dBTP)")
+    p.add_argument("--trim-pauses", type=float, help="cut pauses between words longer than this (seconds)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output .mp4")
     p.set_defaults(handler=_render_command)
 
@@ -40,6 +47,14 @@ def _render_command(args) -> int:
         if not args.transcript.exists():
             raise InputError(f"No such transcript: {args.transcript}")
         words = Transcript.model_validate_json(args.transcript.read_text()).words
+    style = None
+    if args.style:
+        if not args.style.exists():
+            raise InputError(f"No such caption style file: {args.style}")
+        try:
+            style = CaptionStyle.model_validate_json(args.style.read_text())
+        except ValueError as exc:
+            raise InputError(f"{args.style} is not a caption style: {exc}") from exc
     with tqdm(total=100, desc="Render", unit="%") as bar:
 
         def report(fraction: float, message: str = "") -> None:
@@ -50,6 +65,8 @@ def _render_command(args) -> int:
             args.media, args.start, args.end, args.output, words=words, aspect=args.aspect,
             strategy=args.strategy, subtitle_style=args.subtitles, preview=args.preview,
             sample_every=args.sample_every, max_bytes=args.max_bytes, progress=report,
+            caption_style=style, hook_text=args.hook, loudness_lufs=args.loudness, true_peak_db=args.true_peak,
+            trim_pause_s=args.trim_pauses,
         )  # fmt: skip
     print(result.model_dump_json(indent=1))
     return 0
