@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from . import export, review, sample, selectors, services
+from . import export, limits, review, sample, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
 from .media import media_path
 from .models import Clip, Copy, StageRun, Video
@@ -340,6 +340,10 @@ def copy_regenerate(request, clip_id):
     clip = _get_clip_for_user(request, clip_id)
     _require(can_edit(request.user))
     copy = Copy.objects.filter(clip=clip).first()
+    try:
+        limits.spend("regenerate", clip.pk)
+    except limits.OverBudget as exc:
+        return render(request, "clips/clip_list.html#copy", _card(request, clip, work_refused=str(exc)))
     services.copy_regenerate(clip=clip)
     context = _card(request, clip, waiting_after=copy.version if copy else 0, waiting_since=int(time.time()))
     return render(request, "clips/clip_list.html#copy", context)
@@ -350,6 +354,11 @@ def clip_bounds(request, clip_id):
     clip = _get_clip_for_user(request, clip_id)
     _require(can_edit(request.user))
     form = BoundsForm(request.POST, clip=clip)
+    if form.is_valid():
+        try:
+            limits.spend("re-render", clip.pk)
+        except limits.OverBudget as exc:
+            form.add_error(None, str(exc))
     if form.is_valid():
         try:
             services.clip_set_bounds(clip=clip, start_s=form.cleaned_data["start_s"], end_s=form.cleaned_data["end_s"])
