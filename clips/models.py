@@ -310,6 +310,8 @@ class Clip(models.Model):
     text = models.TextField()
     score = models.FloatField(default=0)
     reason = models.TextField(blank=True)
+    # Named parts of the score, 0-100 each, as the clip finder wrote them (pipeline.clipscore).
+    subscores = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED, db_index=True)
     # Files are paths relative to MEDIA_ROOT, served only through the permission-checking view.
     preview = models.CharField(max_length=500, blank=True)
@@ -342,6 +344,18 @@ class Clip(models.Model):
     @property
     def duration_s(self):
         return self.end_s - self.start_s
+
+    @property
+    def score_points(self) -> int:
+        """The score as reviewers see it, 0-100."""
+        return round(self.score * 100)
+
+    @property
+    def subscore_items(self) -> list[tuple[str, int]]:
+        """(label, 0-100) for each sub-score, in the clip finder's order."""
+        from pipeline.clipscore import LABELS
+
+        return [(LABELS.get(name, name), value) for name, value in self.subscores.items()]
 
     # --- work on one clip: final render, re-rendered preview, fresh copy (one ClipJob each) ---
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("videos/<int:video_id>/progress", views.video_progress, name="video_progress"),
     path("videos/<int:video_id>/cancel", views.video_cancel, name="video_cancel"),
     path("videos/<int:video_id>/clips/", views.clip_list, name="clip_list"),
+    path("videos/<int:video_id>/clips/moments", views.clip_moments, name="clip_moments"),
     path("videos/<int:video_id>/clips/review", views.clips_bulk_review, name="clips_bulk_review"),
     path("videos/<int:video_id>/approved.zip", views.video_download_approved, name="video_download_approved"),
     path("stages/<int:run_id>/retry", views.stage_retry, name="stage_retry"),

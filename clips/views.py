@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from . import choices, export, framing, review, sample, selectors, services
+from . import choices, export, framing, limits, review, sample, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
 from .media import media_path
 from .models import Clip, Copy, StageRun, Video
@@ -215,10 +215,25 @@ def clip_list(request, video_id):
         "total": video.clips.count(),
         **export.approved_context(video),
         "caption_rules": review.browser_caption_rules(),
+        "search": _moment_search(request, video),
     }
     if request.htmx and request.htmx.target == "clip-grid":
         return render(request, "clips/clip_list.html#grid", context)
     return render(request, "clips/clip_list.html", context)
+
+
+def _moment_search(request, video):
+    about = request.GET.get("about", "")
+    return services.moments_search(video=video, query=about) if about.strip() else None
+
+
+@require_GET
+def clip_moments(request, video_id):
+    """The "Find moments about ..." block; it polls itself while the worker searches."""
+    video = _get_video_for_user(request, video_id)
+    _require(request.user.has_perm("clips.view_clip"))
+    context = {"video": video, "search": _moment_search(request, video)}
+    return render(request, "clips/clip_list.html#moments", context)
 
 
 def _render_card(request, clip, **extra):
@@ -322,6 +337,10 @@ def copy_regenerate(request, clip_id):
     clip = _get_clip_for_user(request, clip_id)
     _require(can_edit(request.user))
     copy = Copy.objects.filter(clip=clip).first()
+    try:
+        limits.spend("regenerate", clip.pk)
+    except limits.OverBudget as exc:
+        return render(request, "clips/clip_list.html#copy", _card(request, clip, work_refused=str(exc)))
     services.copy_regenerate(clip=clip)
     context = _card(request, clip, waiting_after=copy.version if copy else 0)
     return render(request, "clips/clip_list.html#copy", context)
@@ -332,6 +351,11 @@ def clip_bounds(request, clip_id):
     clip = _get_clip_for_user(request, clip_id)
     _require(can_edit(request.user))
     form = BoundsForm(request.POST, clip=clip)
+    if form.is_valid():
+        try:
+            limits.spend("re-render", clip.pk)
+        except limits.OverBudget as exc:
+            form.add_error(None, str(exc))
     if form.is_valid():
         try:
             services.clip_set_bounds(clip=clip, start_s=form.cleaned_data["start_s"], end_s=form.cleaned_data["end_s"])

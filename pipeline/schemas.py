@@ -170,8 +170,11 @@ class ClipProposal(BaseModel):
     start: float
     end: float
     text: str
-    score: float = Field(ge=0, le=1)
+    score: float = Field(ge=0, le=1)  # shown as 0-100
     reason: str = ""
+    # Named parts of the score, 0-100 each (pipeline.clipscore: hook, self_contained, payoff,
+    # coherence, energy); empty in clips.json files written before they existed.
+    subscores: dict[str, int] = Field(default_factory=dict)
 
 
 class ClipsResult(BaseModel):
@@ -180,6 +183,7 @@ class ClipsResult(BaseModel):
     topics: list[Topic]
     clips: list[ClipProposal]
     note: str = ""
+    ranked_by: str = ""  # the LLM that re-ranked the best clips (pipeline.rerank); "" = offline score
 
 
 class ClipCopy(BaseModel):

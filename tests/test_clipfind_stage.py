@@ -146,9 +146,11 @@ def test_spanish_talk_gets_clips_that_end_on_sentences():
 def test_speech_throughout_gives_at_least_one_clip_per_minute(talk, found):
     transcript, _ = talk
     assert len(found.clips) >= transcript.duration / 60
-    for a, b in zip(found.clips, found.clips[1:]):
-        shared = min(a.end, b.end) - max(a.start, b.start)
-        assert shared <= clipfind.MAX_OVERLAP * min(a.end - a.start, b.end - b.start) + 1e-6
+    for i, a in enumerate(found.clips):
+        for b in found.clips[i + 1 :]:
+            shared = min(a.end, b.end) - max(a.start, b.start)
+            assert shared <= clipfind.COVERAGE_OVERLAP * min(a.end - a.start, b.end - b.start) + 1e-6
+            assert abs(a.start - b.start) + abs(a.end - b.end) >= 15  # no near-duplicates
 
 
 def test_no_clip_opens_on_a_sentence_that_leans_on_the_one_before():

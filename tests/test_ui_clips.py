@@ -19,7 +19,7 @@ def test_the_grid_shows_players_with_captions_score_reason_and_copy(client, edit
     page = client.get(reverse("clip_list", args=[video.pk])).content.decode()
     assert page.count('class="clip-card') == 3
     assert f'<track kind="captions" src="/media/videos/{video.pk}/renders/clip_0_preview.vtt"' in page
-    assert "90 %" in page and "Topic 1 stands alone" in page and "Caption for clip 1" in page and "#clip1" in page
+    assert '0-100">90<' in page and "Topic 1 stands alone" in page and "Caption for clip 1" in page and "#clip1" in page
     assert "Educational" in page
     # an editor edits but neither reviews nor downloads
     assert "Edit caption" in page and 'data-action="approve"' not in page and "Download approved" not in page

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def clip_review(*, clip: Clip, user, approve: bool) -> Clip:
-    """Approves or rejects a clip; approving queues its final render."""
+    """Approves or rejects a clip; approving queues its final render, rejecting calls off one on its way."""
     was_approved = clip.status == Clip.Status.APPROVED
     clip.status = Clip.Status.APPROVED if approve else Clip.Status.REJECTED
     clip.reviewed_by = user
@@ -26,6 +26,10 @@ def clip_review(*, clip: Clip, user, approve: bool) -> Clip:
     clip.save(update_fields=["status", "reviewed_by", "reviewed_at"])
     if approve and not was_approved:
         clip_request_final(clip=clip, user=user)
+    elif not approve:
+        final = clip.job(ClipJob.Kind.FINAL)
+        if final is not None and final.is_active:
+            final.cancel()
     return clip
 
 

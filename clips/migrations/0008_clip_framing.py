@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clips', '0006_caption_styles'),
+        ('clips', '0007_clip_subscores'),
     ]
 
     operations = [
