@@ -10,6 +10,7 @@ from pipeline.errors import InputError
 from pipeline.fetch import check_url
 from pipeline.schemas import CAPTION_FONTS, CaptionStyle
 
+from . import choices
 from .models import CaptionPreset, Clip, Copy, Video
 from .review import parse_hashtags
 from .uploads import VIDEO_EXTENSIONS, stored_name
@@ -250,3 +251,20 @@ class ClipFinishForm(forms.Form):
         required=False,
         label="Pauses",
     )
+
+
+class ClipFramingForm(forms.Form):
+    """The reviewer's framing override: a layout, or a person (face track) to follow."""
+
+    layout = forms.ChoiceField(choices=choices.LAYOUTS, label="Layout")
+    follow_face = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Follow")
+
+    def __init__(self, *args, face_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["follow_face"].choices = [("", "Nobody in particular"), *((i, f"Person {i + 1}") for i in face_ids)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("follow_face") is not None:
+            data["layout"] = "single"  # following one person is the one-face layout
+        return data

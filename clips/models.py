@@ -343,6 +343,9 @@ class Clip(models.Model):
     render_warning = models.TextField(blank=True)
     hook_title = models.CharField(max_length=200, blank=True, help_text="Blank = the copy's hook")
     trim_silence = models.BooleanField(null=True, blank=True, help_text="None = the video's setting")
+    # The reviewer's framing override (clips/framing.py); "auto" = what the analysis chose.
+    layout = models.CharField(max_length=10, choices=choices.LAYOUTS, default="auto")
+    follow_face = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Face track to follow")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

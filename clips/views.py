@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from . import export, limits, review, sample, selectors, services
+from . import choices, export, framing, limits, review, sample, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
 from .media import media_path
 from .models import Clip, Copy, StageRun, Video
@@ -190,6 +190,8 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
         "copy": copy,
         "history": selectors.copy_history(copy),
         "caption_rules": review.browser_caption_rules(),
+        "framing": framing.clip_framing(clip),
+        "layout_choices": choices.LAYOUTS,
         **extra,
     }
 

@@ -127,7 +127,7 @@ def _render(job: ClipJob, attempt: int, progress) -> None:
         result = render_workdir_clip(
             video.workdir, clip.index, options, preview=preview, progress=progress,
             start_s=job.start_s, end_s=job.end_s, words=words, attempt=None if preview else attempt,
-            hook_text=hook_text,
+            hook_text=hook_text, layout=clip.layout, follow_face=clip.follow_face,
         )  # fmt: skip
     except InputError as exc:
         if preview:
