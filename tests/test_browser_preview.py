@@ -14,7 +14,7 @@ import pytest
 from clips import jobs, tasks
 from clips.models import Clip, StageRun, Transcript, Video
 from clips.options import pipeline_options
-from pipeline import browser_preview, crop_plan, render
+from pipeline import browser_preview, crop_plan, render, stages
 from pipeline.sample import Shot
 from pipeline.schemas import ClipProposal, ClipsResult, MediaInfo, Word
 from pipeline.schemas import Transcript as TranscriptFile
@@ -65,7 +65,7 @@ def reviewable(admin_user, media_root, moving_face, monkeypatch):
     Transcript.objects.create(video=video, language="en", duration_s=12.0, words=WORDS)
     words = [Word(**w) for w in WORDS]
     write_model(workdir / "transcript.json", TranscriptFile(language="en", duration=12.0, words=words))
-    result = render.run(workdir, pipeline_options(video), lambda fraction, message="": None)
+    result = stages.get_stage("render").run(workdir, pipeline_options(video), lambda fraction, message="": None)
     clip = Clip.objects.create(
         video=video, index=0, start_s=CLIP_S[0], end_s=CLIP_S[1], score=0.8,
         text=" ".join(w["text"] for w in WORDS if CLIP_S[0] <= w["start"] < CLIP_S[1]),

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from pipeline import browser_preview, config, crop_plan, face_analysis, render
+from pipeline import browser_preview, config, crop_plan, face_analysis, render, stages
 from pipeline.errors import InputError
 from pipeline.sample import Shot
 from pipeline.schemas import ClipProposal, ClipsResult, MediaInfo, PipelineOptions, Transcript, Word
@@ -52,7 +52,7 @@ def prepared(source, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(render, "prepare_preview", recording)
         patch.setattr(config.current(), "render_parallel", 1)
-        result = render.run(workdir, PipelineOptions(), lambda fraction, message="": None)
+        result = stages.get_stage("render").run(workdir, PipelineOptions(), lambda fraction, message="": None)
     return workdir, result, order
 
 
@@ -106,7 +106,7 @@ def test_new_bounds_inside_the_margin_are_planned_without_decoding(prepared, mon
 
 def test_the_final_renders_the_crop_the_preview_showed(source, tmp_path, monkeypatch):
     workdir = workdir_with(source, tmp_path / "work", clips=[(1.0, 5.0, 0.5)])
-    render.run(workdir, PipelineOptions(subtitle_style="none"), lambda fraction, message="": None)
+    stages.get_stage("render").run(workdir, PipelineOptions(subtitle_style="none"), lambda fraction, message="": None)
     planned = browser_preview.replan(workdir, 0, 2.0, 5.5, PipelineOptions())  # a reviewer moved the bounds
     monkeypatch.setattr(face_analysis, "face_samples", lambda *a, **k: pytest.fail("the final analysed again"))
     final = render.render_workdir_clip(
@@ -127,7 +127,9 @@ def test_the_final_renders_the_crop_the_preview_showed(source, tmp_path, monkeyp
 
 def test_server_previews_are_kept_as_a_fallback(source, tmp_path):
     workdir = workdir_with(source, tmp_path / "work", clips=[(1.0, 3.0, 0.5)])
-    result = render.run(workdir, PipelineOptions(server_previews=True), lambda fraction, message="": None)
+    result = stages.get_stage("render").run(
+        workdir, PipelineOptions(server_previews=True), lambda fraction, message="": None
+    )
     assert result.renders[0].video_file == "renders/clip_0_preview.mp4"
     assert (workdir / result.renders[0].video_file).stat().st_size > 10_000
     assert browser_preview.load_preview(workdir, 0).video_file == "renders/clip_0_preview.mp4"

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pipeline.errors import InputError
+from pipeline.word_range import words_inside
 
 from .. import finishing, jobs, leases, stage_results
 from ..models import Clip, ClipJob, Job, Video
@@ -65,9 +66,9 @@ def clip_set_bounds(*, clip: Clip, start_s: float, end_s: float) -> Clip:
     if (clip.start_s, clip.end_s) != (start_s, end_s):
         clip_return_to_review(clip=clip)
     clip.start_s, clip.end_s = start_s, end_s
-    inside = [w["text"] for w in words if w["start"] >= start_s - 1e-6 and w["end"] <= end_s + 1e-6]
+    inside = words_inside(words, start_s, end_s)
     if inside:
-        clip.text = " ".join(inside)
+        clip.text = " ".join(word["text"] for word in inside)
     clip.save()
     clip.forget_final()
     preview = clip.job(ClipJob.Kind.PREVIEW)
@@ -137,11 +138,15 @@ def _render(job: ClipJob, attempt: int, progress) -> None:
     words = [Word(**w) for w in video.transcript.words] if hasattr(video, "transcript") else []
     try:
         if preview:  # the render stage's work for one clip: analysis + poster (+ an encode with server previews)
-            result = prepare_preview(video.workdir, clip.index, options, progress, start_s=job.start_s, end_s=job.end_s)
+            result = prepare_preview(
+                video.workdir, clip.index, options, progress, start_s=job.start_s, end_s=job.end_s,
+                layout=clip.layout, follow_face=clip.follow_face,
+            )  # fmt: skip
         else:
             result = render_workdir_clip(
                 video.workdir, clip.index, options, preview=False, progress=progress,
-                start_s=job.start_s, end_s=job.end_s, words=words, attempt=attempt, hook_text=hook_text,
+                start_s=job.start_s, end_s=job.end_s, words=words, attempt=attempt,
+                hook_text=hook_text, layout=clip.layout, follow_face=clip.follow_face,
             )  # fmt: skip
     except InputError as exc:
         if preview:
