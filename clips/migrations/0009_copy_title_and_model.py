@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clips', '0007_clip_subscores'),
+        ('clips', '0008_clip_framing'),
     ]
 
     operations = [
