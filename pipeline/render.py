@@ -7,7 +7,6 @@ temporary file and renamed on success, so a failed render never replaces an earl
 A poster (JPEG), SRT and VTT files are written beside the video with the same stem.
 """
 
-import os
 import subprocess
 import tempfile
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import config, crop_plan, face_analysis, layouts, pacing, sound, speakers, subtitles
+from . import atomic, config, crop_plan, face_analysis, layouts, pacing, sound, speakers, subtitles
 from .errors import Cancelled, InputError
 from .probe import input_args
 from .progress import Progress, no_progress, scaled
@@ -115,7 +114,7 @@ def render_clip(
     # filtergraph escaping below (the original's known bug) rather than around it. Each render
     # gets its own temporary names: two renders of one clip at once never share a file.
     tmp_video, ass_path, commands_path = (
-        _unique_temp(out_path, suffix) for suffix in (".part.mp4", ".render.ass", ".render.cmd")
+        atomic.temp_path(out_path, suffix) for suffix in (".part.mp4", ".render.ass", ".render.cmd")
     )
     try:
         commands = _crop_commands(crop, duration_s, video.fps)
@@ -182,13 +181,6 @@ def render_clip(
         result.srt_file, result.vtt_file = _relative(srt_path, base_dir), _relative(vtt_path, base_dir)
     progress(1.0, "Rendered")
     return result
-
-
-def _unique_temp(out_path: Path, suffix: str) -> Path:
-    """A new hidden file beside out_path (created empty, so the name is this render's alone)."""
-    fd, name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.stem}.", suffix=suffix)
-    os.close(fd)
-    return Path(name)
 
 
 # --- sound and pacing: loudness gain and pause cuts inside the one encode -------------------
@@ -297,7 +289,7 @@ def _run_ffmpeg(cmd: list[str], duration_s: float, progress: Progress, name: str
 
 
 def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
-    tmp = _unique_temp(poster_path, ".part.jpg")
+    tmp = atomic.temp_path(poster_path)
     result = subprocess.run(
         [
             "ffmpeg",
@@ -359,7 +351,8 @@ def render_workdir_clip(
     layout name) and `follow_face` (a FaceTrack id) are the reviewer's framing override,
     re-planned from the stored analysis. File names in the result are relative to `workdir`.
     """
-    from .stages import get_stage, write_model
+    from .atomic import write_model
+    from .stages import get_stage
 
     workdir = Path(workdir)
     media = get_stage("ingest").load_output(workdir)
@@ -437,7 +430,7 @@ class _CachedAudio(BaseModel):
 def _clip_audio_analysis(media_path: Path, start_s: float, end_s: float, target_lufs, true_peak_db, cache_path: Path):
     """The clip's sound measured once per target (sound.analyse) and kept beside its crop path;
     None when the media has no sound track."""
-    from .stages import write_model
+    from .atomic import write_model
 
     key = f"{start_s:.3f}-{end_s:.3f}-{target_lufs}-{true_peak_db}"
     if cache_path.exists():
@@ -520,7 +513,7 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     A clip that fails is recorded with a warning and the others go on; only when every clip
     fails is that an error.
     """
-    from .stages import get_stage, write_model
+    from .stages import get_stage
 
     workdir = Path(workdir)
     clips = get_stage("clips").load_output(workdir)
@@ -545,7 +538,6 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     if total and len(errors) == total:
         raise InputError(f"No clip could be rendered: {errors[0]}")
     result = RendersResult(renders=renders)
-    write_model(get_stage("render").output_path(workdir), result)
     progress(1.0, f"{total - len(errors)} previews rendered")
     return result
 
@@ -572,13 +564,10 @@ def run_part(workdir: Path, options: PipelineOptions, spec: dict, progress: Prog
 
 
 def join(workdir: Path, options: PipelineOptions, results: list[dict]) -> RendersResult:
-    """renders.json from the parts' results; an error only when no clip could be rendered."""
-    from .stages import get_stage, write_model
-
+    """renders.json from the parts' results (Stage.join writes it); an error only when no clip
+    could be rendered."""
     renders = [RenderResult.model_validate(result) for result in results]
     failed = [render for render in renders if not render.video_file]
     if renders and len(failed) == len(renders):
         raise InputError(f"No clip could be rendered: {failed[0].warning.removeprefix('Render failed: ')}")
-    result = RendersResult(renders=renders)
-    write_model(get_stage("render").output_path(Path(workdir)), result)
-    return result
+    return RendersResult(renders=renders)
