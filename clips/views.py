@@ -96,6 +96,23 @@ def video_new(request):
     return redirect(video)
 
 
+@require_GET
+@permission_required("clips.add_video", raise_exception=True)
+def local_model_server(request):
+    """The new-video form's model picker: whether the configured local model server answers and
+    the models it lists. The URL is the site's setting; nothing in the request chooses it."""
+    from pipeline import config
+    from pipeline.copywriter.local_server import server_status
+
+    site = config.pipeline_options({name.lower(): value for name, value in settings.CLIPER.items()})
+    chosen = request.GET.get("copy_provider") or site.copy_provider
+    context = {"shown": chosen == "openai", "picked": request.GET.get("copy_model", "")}
+    if context["shown"]:
+        context["server"] = server_status(site.openai_base_url, site.openai_api_key.get_secret_value())
+        context["site_model"] = site.openai_model
+    return render(request, "clips/video_list.html#local_model_server", context)
+
+
 @require_POST
 @permission_required("clips.add_video", raise_exception=True)
 def sample_new(request):
@@ -338,6 +355,7 @@ def copy_save(request, clip_id):
         text=form.cleaned_data["text"],
         hashtags=form.hashtag_list(),
         base_version=form.cleaned_data["version"],
+        title=form.cleaned_data["title"] if "title" in request.POST else None,  # absent: left as it is
     )
     if result.saved:
         context = _card(request, clip, saved=True)
