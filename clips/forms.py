@@ -10,9 +10,12 @@ from pipeline.errors import InputError
 from pipeline.fetch import check_url
 from pipeline.schemas import CAPTION_FONTS, CaptionStyle
 
+from . import choices
 from .models import CaptionPreset, Clip, Copy, Video
 from .review import parse_hashtags
 from .uploads import VIDEO_EXTENSIONS, stored_name
+
+FIELD_TEMPLATE = "forms/field.html"
 
 
 class VideoForm(forms.ModelForm):
@@ -47,7 +50,11 @@ class VideoForm(forms.ModelForm):
             "max_clip_s": "Custom maximum (s)",
             "aspect": "Aspect ratio",
             "copy_provider": "Copy writer",
+            "language": "Language",
+            "subtitle_style": "Subtitles",
+            "title": "Title",
         }
+        help_texts = {"language": "", "copy_provider": ""}  # the blank choice says it
 
     def __init__(self, *args, upload_refused: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,6 +65,8 @@ class VideoForm(forms.ModelForm):
         presets = self.fields["caption_preset"]
         presets.empty_label = "None: the subtitle style's look"
         presets.initial = CaptionPreset.objects.filter(is_default=True).values_list("pk", flat=True).first()
+        for field in self.fields.values():  # {{ form.x.as_field_group }}: label, widget, errors
+            field.template_name = FIELD_TEMPLATE
 
     def clean(self):
         data = super().clean()
@@ -242,3 +251,20 @@ class ClipFinishForm(forms.Form):
         required=False,
         label="Pauses",
     )
+
+
+class ClipFramingForm(forms.Form):
+    """The reviewer's framing override: a layout, or a person (face track) to follow."""
+
+    layout = forms.ChoiceField(choices=choices.LAYOUTS, label="Layout")
+    follow_face = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Follow")
+
+    def __init__(self, *args, face_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["follow_face"].choices = [("", "Nobody in particular"), *((i, f"Person {i + 1}") for i in face_ids)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("follow_face") is not None:
+            data["layout"] = "single"  # following one person is the one-face layout
+        return data

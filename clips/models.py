@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from pipeline.schemas import CLIP_PRESETS_S
 from pipeline.stages import STAGE_NAMES
+from pipeline.word_range import middle_s
 
 from . import choices
 
@@ -287,6 +288,26 @@ class Transcript(models.Model):
     def text(self):
         return " ".join(word["text"] for word in self.words)
 
+    def chapters(self) -> list[dict]:
+        """The text split by topic: [{"start", "end", "title", "text"}], one chapter when there are
+        no topics. Every word lands in exactly one chapter (pipeline.word_range: by its middle);
+        words before the first topic or after the last go to the nearest chapter. Linear: words
+        and topics are both in time order, so one pass over the words does it."""
+        words = self.words
+        if not words:
+            return []
+        topics = self.topics or [{"start": words[0]["start"], "end": words[-1]["end"], "title": ""}]
+        chapters, next_word = [], 0
+        for number, topic in enumerate(topics, 1):
+            last = number == len(topics)
+            first_word = next_word
+            while next_word < len(words) and (last or middle_s(words[next_word]) < topic["end"]):
+                next_word += 1
+            inside = [word["text"] for word in words[first_word:next_word]]
+            title = topic.get("title") or (" ".join(inside[:6]) + ("…" if len(inside) > 6 else ""))
+            chapters.append({"start": topic["start"], "end": topic["end"], "title": title, "text": " ".join(inside)})
+        return chapters
+
 
 class Clip(models.Model):
     class Status(models.TextChoices):
@@ -310,6 +331,8 @@ class Clip(models.Model):
     text = models.TextField()
     score = models.FloatField(default=0)
     reason = models.TextField(blank=True)
+    # Named parts of the score, 0-100 each, as the clip finder wrote them (pipeline.clipscore).
+    subscores = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED, db_index=True)
     # Files are paths relative to MEDIA_ROOT, served only through the permission-checking view.
     preview = models.CharField(max_length=500, blank=True)
@@ -320,6 +343,9 @@ class Clip(models.Model):
     render_warning = models.TextField(blank=True)
     hook_title = models.CharField(max_length=200, blank=True, help_text="Blank = the copy's hook")
     trim_silence = models.BooleanField(null=True, blank=True, help_text="None = the video's setting")
+    # The reviewer's framing override (clips/framing.py); "auto" = what the analysis chose.
+    layout = models.CharField(max_length=10, choices=choices.LAYOUTS, default="auto")
+    follow_face = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Face track to follow")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -339,6 +365,18 @@ class Clip(models.Model):
     @property
     def duration_s(self):
         return self.end_s - self.start_s
+
+    @property
+    def score_points(self) -> int:
+        """The score as reviewers see it, 0-100."""
+        return round(self.score * 100)
+
+    @property
+    def subscore_items(self) -> list[tuple[str, int]]:
+        """(label, 0-100) for each sub-score, in the clip finder's order."""
+        from pipeline.clipscore import LABELS
+
+        return [(LABELS.get(name, name), value) for name, value in self.subscores.items()]
 
     # --- work on one clip: final render, re-rendered preview, fresh copy (one ClipJob each) ---
 

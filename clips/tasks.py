@@ -15,6 +15,10 @@ def run_clip_job(job_id: int, attempt: int) -> None:
     services.clip_job_execute(job_id=job_id, attempt=attempt)
 
 
+def search_moments(video_id: int, query: str) -> None:
+    services.moments_search_now(video_id=video_id, query=query)
+
+
 def make_sample(video_id: int) -> None:
     sample.sample_video_make(video_id)
 

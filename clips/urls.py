@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import finish_views, media, views
+from . import finish_views, framing_views, media, views
 
 urlpatterns = [
     path("", views.video_list, name="video_list"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("videos/<int:video_id>/progress", views.video_progress, name="video_progress"),
     path("videos/<int:video_id>/cancel", views.video_cancel, name="video_cancel"),
     path("videos/<int:video_id>/clips/", views.clip_list, name="clip_list"),
+    path("videos/<int:video_id>/clips/moments", views.clip_moments, name="clip_moments"),
     path("videos/<int:video_id>/clips/review", views.clips_bulk_review, name="clips_bulk_review"),
     path("videos/<int:video_id>/approved.zip", views.video_download_approved, name="video_download_approved"),
     path("stages/<int:run_id>/retry", views.stage_retry, name="stage_retry"),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("videos/<int:video_id>/approved", finish_views.video_approved_bar, name="video_approved_bar"),
     path("videos/<int:video_id>/finals", finish_views.video_render_finals, name="video_render_finals"),
     path("clips/<int:clip_id>/finish", finish_views.clip_finish, name="clip_finish"),
+    path("clips/<int:clip_id>/framing", framing_views.clip_framing, name="clip_framing"),
     path("presets/", finish_views.presets, name="presets"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("media/<path:relpath>", media.media, name="media"),

@@ -38,3 +38,13 @@ def embedding_model_dir(configured: str = "") -> Path:
 
 def face_model_path() -> Path:
     return models_dir() / "face_detection_full_range_sparse.tflite"
+
+
+def landmarker_model_path() -> Path:
+    """MediaPipe Face Landmarker bundle with the full-range detector (built by scripts/setup.sh)."""
+    return models_dir() / "face_landmarker_full_range.task"
+
+
+def voice_encoder_path() -> Path:
+    """resemblyzer's pretrained GE2E voice encoder weights (unpacked by scripts/setup.sh)."""
+    return models_dir() / "resemblyzer_pretrained.pt"

@@ -8,6 +8,8 @@ open and close on a self-contained sentence (pipeline.clipedges), scored, and ne
 are collapsed best first. Every clip starts at a sentence start and ends at a sentence end.
 """
 
+import math
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -17,32 +19,38 @@ from .clipedges import depends_on_previous, settle_edges
 from .clipscore import build_context, score_clip
 from .errors import InputError
 from .progress import Progress, no_progress, scaled
+from .rerank import rerank
 from .segment import MIN_SENTENCES, segment_topics
 from .sentences import Sentence, split_sentences
 from .texttiling import Span, clipsai_clips, is_duplicate
 
 PRESETS = schemas.CLIP_PRESETS_S
 MAX_OVERLAP = 0.5  # of the shorter clip: more and the lower-scored one is dropped
+COVERAGE_OVERLAP = 0.7  # ...but up to this much while a talk has fewer clips than minutes
+LONG_SILENCE_S = 3.0  # longer gaps do not count as minutes of speech
 DEFAULT_MAX_CLIPS = schemas.PipelineOptions.model_fields["max_clips"].default
 NO_SPEECH_NOTE = "No speech, so no clips"
 
 
 def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> schemas.ClipsResult:
-    """Read transcript.json from workdir, write clips.json there."""
-    from .stages import get_stage, write_model
+    """Read transcript.json from workdir; the clips.json to write (Stage.run writes it)."""
+    from .stages import get_stage
 
     transcript = get_stage("transcribe").load_output(workdir)
     if transcript is None:
         raise InputError("No transcript yet: run the transcribe stage first.")
+    media = get_stage("ingest").load_output(workdir)
+    audio = workdir / media.audio_file if media is not None else None
     result = find_clips(
         transcript,
         min_s=options.min_clip_s,
         max_s=options.max_clip_s,
         embedding_model=options.embedding_model,
         max_clips=options.max_clips,
-        progress=progress,
+        audio=audio if audio is not None and audio.is_file() else None,
+        progress=scaled(progress, 0.0, 0.95),
     )
-    write_model(get_stage("clips").output_path(workdir), result)
+    result = rerank(result, options, language=transcript.language, progress=scaled(progress, 0.95, 1.0))
     return result
 
 
@@ -53,12 +61,14 @@ def find_clips(
     max_s: float = 90,
     embedding_model: str = "",
     max_clips: int = DEFAULT_MAX_CLIPS,
+    audio: Path | None = None,
     progress: Progress = no_progress,
 ) -> schemas.ClipsResult:
     """Topics covering the transcript and clips of min_s..max_s seconds, sorted by start.
 
     embedding_model: a local sentence-transformers directory ("" = packaged all-MiniLM-L6-v2).
     max_clips: at most this many clips, the best scored kept.
+    audio: the 16-bit PCM WAV ingest wrote, for loudness variation in the energy sub-score.
     """
     check_durations(min_s, max_s, max_clips)
     if not transcript.words:
@@ -93,7 +103,8 @@ def find_clips(
     if not candidates:
         candidates = _fallback_clips(sentences, min_s, max_s)
         note = "No clip fits the duration range at a topic boundary, so clips are sentence-aligned chunks."
-    context = build_context(sentences, strengths, embeddings)
+    loudness = sentence_loudness_db(audio, sentences) if audio is not None else None
+    context = build_context(sentences, strengths, embeddings, loudness)
     return _result(topics, candidates, sentences, context, end_s, note, max_clips)
 
 
@@ -150,10 +161,12 @@ def _clips_from_every_sentence(units, sentences, strengths, min_s, max_s) -> lis
         duration = ends_s[first:] - starts_s[first]
         fitting = np.flatnonzero((duration >= min_s) & (duration <= max_s))
         if len(fitting):
-            # Strongest gap; among near-equal ones the length nearest the middle of the range.
+            # Strongest gap (among near-equal ones the length nearest the middle of the range),
+            # and the length nearest the middle itself: candidates for filling a long topic.
             closeness = 1 - np.abs(duration[fitting] - target_s) / max(max_s - min_s, 1e-6)
-            last = int(fitting[np.argmax(end_strength[fitting + first] + 0.25 * closeness)]) + first
-            spans.append(Span(first, last + 1, units[first].start_s, units[last].end_s))
+            for choice in (end_strength[fitting + first] + 0.25 * closeness, closeness):
+                last = int(fitting[np.argmax(choice)]) + first
+                spans.append(Span(first, last + 1, units[first].start_s, units[last].end_s))
     return spans
 
 
@@ -175,13 +188,19 @@ def _fallback_clips(sentences: list[Sentence], min_s: float, max_s: float) -> li
 
 def _result(topics, candidates, sentences, context, end_s, note, max_clips) -> schemas.ClipsResult:
     scored = sorted(((*score_clip(span, context), span) for span in candidates), key=lambda t: -t[0])
-    kept: list[tuple[float, str, Span]] = []
-    for score, reason, span in scored:
-        if len(kept) >= max_clips:
-            break
-        if is_duplicate(span, [k[2] for k in kept]) or any(_overlap(span, k[2]) > MAX_OVERLAP for k in kept):
-            continue
-        kept.append((score, reason, span))
+    # Best first, apart from each other; then, while a talk has fewer clips than minutes of
+    # speech, the best of the rest that still differ from every kept one (COVERAGE_OVERLAP).
+    speech_minutes = _speech_s(sentences) / 60
+    kept: list[tuple[float, str, dict, Span]] = []
+    for limit, wanted in ((MAX_OVERLAP, max_clips), (COVERAGE_OVERLAP, min(max_clips, math.ceil(speech_minutes)))):
+        for item in scored:
+            span = item[-1]
+            if len(kept) >= wanted:
+                break
+            spans = [k[-1] for k in kept]
+            if span in spans or is_duplicate(span, spans) or any(_overlap(span, k) > limit for k in spans):
+                continue
+            kept.append(item)
     clips = [
         schemas.ClipProposal(
             start=span.start_s,
@@ -189,13 +208,40 @@ def _result(topics, candidates, sentences, context, end_s, note, max_clips) -> s
             text=" ".join(s.text for s in sentences[span.first : span.end]),
             score=score,
             reason=reason,
+            subscores=subscores,
         )
-        for score, reason, span in sorted(kept, key=lambda k: k[2].start_s)
+        for score, reason, subscores, span in sorted(kept, key=lambda k: k[-1].start_s)
     ]
     # Chapters cover the whole media: each runs until the next one starts.
     chapter_starts = [0.0] + [topic.start_s for topic in topics[1:]]
     chapters = [schemas.Topic(start=start, end=end) for start, end in zip(chapter_starts, chapter_starts[1:] + [end_s])]
     return schemas.ClipsResult(topics=chapters, clips=clips, note=note)
+
+
+def sentence_loudness_db(audio: Path, sentences: list[Sentence]) -> np.ndarray | None:
+    """Mean loudness (dBFS, RMS) of each sentence in a 16-bit PCM WAV; None if it cannot be read."""
+    try:
+        with wave.open(str(audio), "rb") as wav:
+            if wav.getsampwidth() != 2:
+                return None
+            rate, channels = wav.getframerate(), wav.getnchannels()
+            samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    except (OSError, EOFError, wave.Error):
+        return None
+    samples = samples.reshape(-1, channels)[:, 0].astype(np.float32) / 32768.0
+    # Running sums of squares give every sentence's energy without a loop over samples.
+    energy = np.r_[0.0, np.cumsum(samples.astype(np.float64) ** 2)]
+    bounds = np.array([[s.start_s, s.end_s] for s in sentences]) * rate
+    lo = np.clip(bounds[:, 0].astype(int), 0, len(samples))
+    hi = np.clip(np.maximum(bounds[:, 1].astype(int), lo + 1), 0, len(samples))
+    mean_square = (energy[hi] - energy[lo]) / np.maximum(hi - lo, 1)
+    return 10 * np.log10(np.maximum(mean_square, 1e-10))
+
+
+def _speech_s(sentences: list[Sentence]) -> float:
+    """Seconds from the first word to the last, less silences longer than LONG_SILENCE_S."""
+    gaps = np.array([b.start_s - a.end_s for a, b in zip(sentences, sentences[1:])])
+    return sentences[-1].end_s - sentences[0].start_s - float(gaps[gaps > LONG_SILENCE_S].sum())
 
 
 def _overlap(a: Span, b: Span) -> float:

@@ -221,13 +221,15 @@ def _smooth_damp(
 def positions_per_frame(path: CropPath, frame_count: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
     """Crop x and y (source px) for each output frame 0..frame_count-1 at `fps`.
 
-    Linear between analysed frames, but never across a cut: there the crop steps at the cut.
+    Linear between analysed frames, but never across a cut or a switch to another speaker:
+    there the crop steps.
     """
     frame_times = np.arange(frame_count) / fps
     times = np.asarray(path.times, dtype=float)
     xs = np.asarray(path.xs, dtype=float)
     ys = np.asarray(path.ys, dtype=float)
-    bounds = np.concatenate(([-np.inf], np.asarray(path.cuts, dtype=float), [np.inf]))
+    steps = np.unique(np.asarray([*path.cuts, *path.switches], dtype=float))
+    bounds = np.concatenate(([-np.inf], steps, [np.inf]))
     out_x = np.empty(frame_count)
     out_y = np.empty(frame_count)
     for low, high in zip(bounds[:-1], bounds[1:]):

@@ -12,6 +12,7 @@ import contextlib
 import os
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ def crop_path(
     sample_every: int = 3,
     margin: float = 0.15,
     progress=None,
+    speaker_aware: bool = True,
 ) -> CropPath:
     """The crop window over the clip `start_s`..`end_s` (seconds in the source).
 
@@ -73,6 +75,10 @@ def crop_path(
         path.warning = f"Face analysis failed ({str(exc)[:200]}): centre crop"
         return path
     plan(path, samples, strategy, margin)
+    if speaker_aware:  # two faces, a wide shot or a close-up: pipeline/layouts.py frames it
+        from . import speakers
+
+        path = speakers.frame(path, samples, media_path, video, start_s, end_s, aspect=aspect, margin=margin)
     return path
 
 
@@ -158,21 +164,28 @@ def _widen_pipe(fd: int) -> None:
         pass
 
 
+# File descriptor 2 belongs to the whole process: two threads muting it at once would save each
+# other's /dev/null and could leave the worker's stderr (tracebacks included) muted for good.
+_stderr_lock = threading.Lock()
+
+
 @contextlib.contextmanager
 def _native_stderr_muted():
-    """Silence the ~50 lines TFLite prints (to file descriptor 2) while loading the model."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    """Silence the ~50 lines TFLite prints (to file descriptor 2) while loading the model; one
+    thread at a time, so fd 2 is always given back as it was found."""
+    with _stderr_lock:
+        try:
+            saved = os.dup(2)
+        except OSError:
+            yield
+            return
+        try:
+            with open(os.devnull, "wb") as devnull:
+                os.dup2(devnull.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _open_detector(samples: FaceSamples):

@@ -7,7 +7,6 @@ temporary file and renamed on success, so a failed render never replaces an earl
 A poster (JPEG), SRT and VTT files are written beside the video with the same stem.
 """
 
-import os
 import subprocess
 import tempfile
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import config, crop_plan, face_analysis, pacing, sound, subtitles
+from . import atomic, config, crop_plan, face_analysis, layouts, pacing, sound, speakers, subtitles
 from .errors import Cancelled, InputError
 from .probe import input_args
 from .progress import Progress, no_progress, scaled
@@ -115,10 +114,10 @@ def render_clip(
     # filtergraph escaping below (the original's known bug) rather than around it. Each render
     # gets its own temporary names: two renders of one clip at once never share a file.
     tmp_video, ass_path, commands_path = (
-        _unique_temp(out_path, suffix) for suffix in (".part.mp4", ".render.ass", ".render.cmd")
+        atomic.temp_path(out_path, suffix) for suffix in (".part.mp4", ".render.ass", ".render.cmd")
     )
     try:
-        commands_path.write_text(_crop_commands(crop, duration_s, video.fps), encoding="utf-8")
+        commands = _crop_commands(crop, duration_s, video.fps)
         vf = [
             f"sendcmd=f={_filter_value(commands_path)}",
             f"crop@reframe=w={crop.width}:h={crop.height}:x={crop.xs[0]}:y={crop.ys[0]}",
@@ -126,12 +125,20 @@ def render_clip(
             "setsar=1",
             *_trim_video_filters(trim, duration_s, video.fps),  # after the crop: its path needs no shift
         ]
+        layout_graph = ""
+        if layouts.needs_graph(crop):  # split or fit shots: pipeline/layouts.py draws the picture
+            layout_graph, extra = layouts.filter_graph(crop, width, height, vf[0], ",".join(vf[1:4]))
+            commands += extra + "\n"
+            vf = ["null", *vf[4:]]  # silence trimming acts on the composed picture
+        commands_path.write_text(commands, encoding="utf-8")
         if cues or has_hook:
             document = subtitles.ass_document(cues, style, width, height, hook_text=hook_text)
             ass_path.write_text(document, encoding="utf-8")
             vf.append(f"ass={_filter_value(ass_path)}")
         preset, crf = PREVIEW_ENCODE if preview else FINAL_ENCODE
         graph = f"[0:v:0]{','.join(vf)},format=yuv420p[v]"
+        if layout_graph:
+            graph = f"{layout_graph};[lay]{','.join(vf)},format=yuv420p[v]"
         audio_graph = _audio_graph(trim, duration_s, audio, loudness_lufs) if video.has_audio else ""
         cmd = [
             "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats",
@@ -174,13 +181,6 @@ def render_clip(
         result.srt_file, result.vtt_file = _relative(srt_path, base_dir), _relative(vtt_path, base_dir)
     progress(1.0, "Rendered")
     return result
-
-
-def _unique_temp(out_path: Path, suffix: str) -> Path:
-    """A new hidden file beside out_path (created empty, so the name is this render's alone)."""
-    fd, name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.stem}.", suffix=suffix)
-    os.close(fd)
-    return Path(name)
 
 
 # --- sound and pacing: loudness gain and pause cuts inside the one encode -------------------
@@ -289,7 +289,7 @@ def _run_ffmpeg(cmd: list[str], duration_s: float, progress: Progress, name: str
 
 
 def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
-    tmp = _unique_temp(poster_path, ".part.jpg")
+    tmp = atomic.temp_path(poster_path)
     result = subprocess.run(
         [
             "ffmpeg",
@@ -300,8 +300,7 @@ def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
             "error",
             "-ss",
             f"{at_s:.3f}",
-            "-i",
-            f"file:{video_path}",
+            *input_args(video_path),
             "-frames:v",
             "1",
             "-q:v",
@@ -341,15 +340,19 @@ def render_workdir_clip(
     words: list[Word] | None = None,
     hook_text: str = "",
     attempt: int | None = None,
+    layout: str = "auto",
+    follow_face: int | None = None,
 ) -> RenderResult:
     """Render clip `clip_index` of a work directory (after ingest, transcribe and clips).
 
     For the final render on approval: pass `preview=False`, and `start_s`/`end_s`/`words` when a
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
-    `attempt` gives a final its own file name (see clip_render_path).
-    File names in the result are relative to `workdir`.
+    `attempt` gives a final its own file name (see clip_render_path). `layout` ("auto" or a
+    layout name) and `follow_face` (a FaceTrack id) are the reviewer's framing override,
+    re-planned from the stored analysis. File names in the result are relative to `workdir`.
     """
-    from .stages import get_stage, write_model
+    from .atomic import write_model
+    from .stages import get_stage
 
     workdir = Path(workdir)
     media = get_stage("ingest").load_output(workdir)
@@ -382,8 +385,13 @@ def render_workdir_clip(
             media_path, start_s, end_s, aspect=options.aspect, strategy=options.strategy,
             sample_every=options.face_sample_every, progress=scaled(progress, 0.0, 0.3),
         )  # fmt: skip
+        speakers.write_thumbnails(media_path, start_s, crop, workdir, cache_path.with_name(f"clip_{clip_index}_face"))
         if not crop.warning.startswith(("Face detection failed", "Face analysis failed")):
             write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))  # failures get retried
+    chosen = (crop.speakers.choice, crop.speakers.follow_face) if crop.speakers else ("auto", None)
+    if chosen != (layout, follow_face):  # kept in the crop file too, for the browser preview
+        crop = speakers.replan(crop, aspect=options.aspect, choice=layout, follow=follow_face)
+        write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))
     loudness_lufs = None if preview else options.loudness_lufs
     audio = None
     if loudness_lufs is not None or options.trim_silence:
@@ -422,7 +430,7 @@ class _CachedAudio(BaseModel):
 def _clip_audio_analysis(media_path: Path, start_s: float, end_s: float, target_lufs, true_peak_db, cache_path: Path):
     """The clip's sound measured once per target (sound.analyse) and kept beside its crop path;
     None when the media has no sound track."""
-    from .stages import write_model
+    from .atomic import write_model
 
     key = f"{start_s:.3f}-{end_s:.3f}-{target_lufs}-{true_peak_db}"
     if cache_path.exists():
@@ -505,7 +513,7 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     A clip that fails is recorded with a warning and the others go on; only when every clip
     fails is that an error.
     """
-    from .stages import get_stage, write_model
+    from .stages import get_stage
 
     workdir = Path(workdir)
     clips = get_stage("clips").load_output(workdir)
@@ -530,7 +538,6 @@ def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersR
     if total and len(errors) == total:
         raise InputError(f"No clip could be rendered: {errors[0]}")
     result = RendersResult(renders=renders)
-    write_model(get_stage("render").output_path(workdir), result)
     progress(1.0, f"{total - len(errors)} previews rendered")
     return result
 
@@ -557,13 +564,10 @@ def run_part(workdir: Path, options: PipelineOptions, spec: dict, progress: Prog
 
 
 def join(workdir: Path, options: PipelineOptions, results: list[dict]) -> RendersResult:
-    """renders.json from the parts' results; an error only when no clip could be rendered."""
-    from .stages import get_stage, write_model
-
+    """renders.json from the parts' results (Stage.join writes it); an error only when no clip
+    could be rendered."""
     renders = [RenderResult.model_validate(result) for result in results]
     failed = [render for render in renders if not render.video_file]
     if renders and len(failed) == len(renders):
         raise InputError(f"No clip could be rendered: {failed[0].warning.removeprefix('Render failed: ')}")
-    result = RendersResult(renders=renders)
-    write_model(get_stage("render").output_path(Path(workdir)), result)
-    return result
+    return RendersResult(renders=renders)

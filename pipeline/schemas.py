@@ -170,8 +170,11 @@ class ClipProposal(BaseModel):
     start: float
     end: float
     text: str
-    score: float = Field(ge=0, le=1)
+    score: float = Field(ge=0, le=1)  # shown as 0-100
     reason: str = ""
+    # Named parts of the score, 0-100 each (pipeline.clipscore: hook, self_contained, payoff,
+    # coherence, energy); empty in clips.json files written before they existed.
+    subscores: dict[str, int] = Field(default_factory=dict)
 
 
 class ClipsResult(BaseModel):
@@ -180,6 +183,7 @@ class ClipsResult(BaseModel):
     topics: list[Topic]
     clips: list[ClipProposal]
     note: str = ""
+    ranked_by: str = ""  # the LLM that re-ranked the best clips (pipeline.rerank); "" = offline score
 
 
 class ClipCopy(BaseModel):
@@ -248,6 +252,7 @@ class ShotLayout(BaseModel):
     end: float
     layout: Layout
     reason: str  # e.g. "2 speakers, cuts on turns", "wide shot: fit"
+    faces_per_frame: int = 0  # faces in a busy frame of the shot (90th percentile): 3+ is a wide shot
     segments: list[LayoutSegment] = Field(default_factory=list)
 
 
@@ -284,6 +289,9 @@ class SpeakerAnalysis(BaseModel):
     choice: LayoutChoice = "auto"  # the reviewer's override the layouts were planned with
     follow_face: int | None = None  # the reviewer's chosen person (FaceTrack id)
     analysis_cpu_s: float = 0.0
+    # today's one-face tracker path at CropPath.times, kept so an override can be re-planned
+    tracker_xs: list[int] = Field(default_factory=list)
+    tracker_ys: list[int] = Field(default_factory=list)
 
 
 class CropPath(BaseModel):

