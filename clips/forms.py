@@ -1,6 +1,7 @@
 """Forms: the new-video options, caption edits, clip bounds and the clip filters."""
 
 import os
+import re
 
 from django import forms
 from django.conf import settings
@@ -42,6 +43,7 @@ class VideoForm(forms.ModelForm):
             "subtitle_style",
             "caption_preset",
             "copy_provider",
+            "copy_model",
         ]
         labels = {
             "caption_preset": "Caption preset",
@@ -50,6 +52,7 @@ class VideoForm(forms.ModelForm):
             "max_clip_s": "Custom maximum (s)",
             "aspect": "Aspect ratio",
             "copy_provider": "Copy writer",
+            "copy_model": "Model",
             "language": "Language",
             "subtitle_style": "Subtitles",
             "title": "Title",
@@ -102,6 +105,14 @@ class VideoForm(forms.ModelForm):
             data["min_clip_s"], data["max_clip_s"] = Video.PRESET_BOUNDS_S.get(data.get("clip_preset"), (30, 90))
         return data
 
+    def clean_copy_model(self):
+        # Picked from the server's /v1/models list; it travels to that server as a JSON string,
+        # so only the characters model names use (Ollama 'qwen2.5:3b', paths 'org/model.gguf').
+        name = self.cleaned_data.get("copy_model", "").strip()
+        if name and not re.fullmatch(r"[\w.:/@+-]{1,200}", name):
+            raise forms.ValidationError("Pick one of the models the server lists.")
+        return name
+
     def video_fields(self) -> dict:
         fields = {name: self.cleaned_data[name] for name in self.Meta.fields}
         preset = fields["caption_preset"]
@@ -112,6 +123,14 @@ class VideoForm(forms.ModelForm):
 class CopyForm(forms.Form):
     """One card's caption editor; many on a page, so no ids (labels wrap their inputs)."""
 
+    title = forms.CharField(
+        max_length=70,
+        required=False,
+        strip=True,
+        label="Title",
+        help_text="(Shorts / reels, at most 70 characters)",
+        widget=forms.TextInput(attrs={"class": "title-input"}),
+    )
     text = forms.CharField(
         label="Caption", widget=forms.Textarea(attrs={"rows": 5, "class": "caption-input"}), required=False, strip=True
     )
@@ -128,8 +147,9 @@ class CopyForm(forms.Form):
     @classmethod
     def for_copy(cls, copy: Copy | None):
         if copy is None:
-            return cls(initial={"text": "", "hashtags": "", "version": 1})
-        return cls(initial={"text": copy.text, "hashtags": " ".join(copy.hashtags), "version": copy.version})
+            return cls(initial={"title": "", "text": "", "hashtags": "", "version": 1})
+        initial = {"title": copy.title, "text": copy.text, "hashtags": " ".join(copy.hashtags), "version": copy.version}
+        return cls(initial=initial)
 
     def hashtag_list(self) -> list[str]:
         return parse_hashtags(self.cleaned_data.get("hashtags", ""))
