@@ -212,6 +212,7 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
         "caption_rules": review.browser_caption_rules(),
         "framing": framing.clip_framing(clip),
         "layout_choices": choices.LAYOUTS,
+        "bounds": BoundsForm(clip=clip),
         **extra,
     }
 
