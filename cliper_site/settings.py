@@ -135,6 +135,11 @@ LOGIN_URL = "login"
 # Failed logins allowed per account (four times as many per client address) before a lockout.
 LOGIN_FAILURE_LIMIT = envint("CLIPER_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_S = envint("CLIPER_LOGIN_LOCKOUT_S", 15 * 60)
+# Work one clip may queue per hour through the page (clips.limits): LLM calls and re-renders.
+CLIP_WORK_PER_HOUR = {
+    "regenerate": envint("CLIPER_REGENERATIONS_PER_HOUR", 10),
+    "re-render": envint("CLIPER_RERENDERS_PER_HOUR", 30),
+}
 # Shared by every web process (the login throttle counts there): Redis when there is one.
 if os.getenv("REDIS_URL"):
     CACHES = {

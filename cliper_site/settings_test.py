@@ -16,3 +16,5 @@ CLIPER = {**CLIPER, "ALLOW_PRIVATE_URLS": True}  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # One per test run, so two runs at once do not share (and break) one file.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test_db_{os.getpid()}.sqlite3")}  # noqa: F405
+# Throttle counters (login, clip work) per test process, not in var/ across runs.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

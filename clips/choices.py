@@ -1,7 +1,7 @@
 """Choice lists for models and forms, built from the pipeline's Literal types (pipeline.schemas),
 so a value is added in one place. Only the labels people read live here."""
 
-from pipeline.schemas import Aspect, ClipPreset, Language, Provider, Strategy, SubtitleStyle, values
+from pipeline.schemas import Aspect, ClipPreset, Language, LayoutChoice, Provider, Strategy, SubtitleStyle, values
 
 LABELS = {
     "keep_in_frame": "Keep in frame",
@@ -12,7 +12,7 @@ LABELS = {
     "long": "Long (60–180 s)",
     "local": "Local draft (offline)",
     "gemini": "Gemini",
-    "openai": "OpenAI-compatible server",
+    "openai": "Local model server (OpenAI-compatible)",
     "en": "English",
     "es": "Spanish",
     "fr": "French",
@@ -20,6 +20,11 @@ LABELS = {
     "pt": "Portuguese",
     "it": "Italian",
     "nl": "Dutch",
+    "auto": "Automatic",
+    "single": "Follow one face",
+    "speaker": "Cut to the speaker",
+    "split": "Split: both, stacked",
+    "fit": "Whole picture (fit)",
 }
 
 
@@ -35,3 +40,4 @@ SUBTITLE_STYLES = choices(SubtitleStyle)
 CLIP_PRESETS = [*choices(ClipPreset), ("custom", "Custom")]
 LANGUAGES = choices(Language, blank="Detect automatically")
 PROVIDERS = choices(Provider, blank="Site default")
+LAYOUTS = choices(LayoutChoice)

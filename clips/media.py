@@ -42,6 +42,7 @@ MEDIA_KINDS = [
     MediaKind("poster", re.compile(r"renders/clip_\d+_preview\.jpg"), "clips.view_clip", "image/jpeg", True),
     MediaKind("captions", re.compile(r"renders/clip_\d+_preview\.vtt"), "clips.view_clip", "text/vtt; charset=utf-8", True),
     MediaKind("subtitles", re.compile(r"renders/clip_\d+_preview\.srt"), "clips.view_clip", "application/x-subrip", False),
+    MediaKind("face", re.compile(r"renders/clip_\d+_face_\d+\.jpg"), "clips.view_clip", "image/jpeg", True),
     MediaKind("final", re.compile(r"renders/clip_\d+_final(_\d+)?\.mp4"), "clips.download_clip", "video/mp4", True),
     MediaKind("final_poster", re.compile(r"renders/clip_\d+_final(_\d+)?\.jpg"), "clips.download_clip", "image/jpeg", True),
     MediaKind("final_captions", re.compile(r"renders/clip_\d+_final(_\d+)?\.(vtt|srt)"), "clips.download_clip",

@@ -23,7 +23,17 @@ def import_ingest(video, media: schemas.MediaInfo):
     video.duration_s = media.duration
     if not video.title:
         video.title = media.title[:300] or f"Video {video.pk}"
-    video.save(update_fields=["duration_s", "title"])
+    fields = ["duration_s", "title"]
+    ingested = media_relative(video, media.media_file)
+    if video.original and video.original.name != ingested:
+        # The work directory now holds the checked media (a hard link or a copy): the upload in
+        # uploads/ goes, and a rerun of ingest starts from the work directory's file.
+        upload = video.original.name
+        storage = video.original.storage
+        video.original.name = ingested
+        fields.append("original")
+        transaction.on_commit(lambda: storage.delete(upload))
+    video.save(update_fields=fields)
 
 
 def import_transcribe(video, transcript: schemas.Transcript):
@@ -79,6 +89,7 @@ def import_copy(video, result: schemas.CopiesResult, *, only_clip_indexes=None, 
             text=copy.text,
             hashtags=copy.hashtags,
             hook=copy.hook,
+            title=copy.title,
             topics=copy.topics,
             engagement_score=copy.engagement_score,
             viral_potential=copy.viral_potential,

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import finish_views, media, views
+from . import finish_views, framing_views, media, views
 
 urlpatterns = [
     path("", views.video_list, name="video_list"),
     path("videos/new", views.video_new, name="video_new"),
+    path("videos/new/model-server", views.local_model_server, name="local_model_server"),
     path("videos/sample", views.sample_new, name="sample_new"),
     path("videos/<int:video_id>/", views.video_detail, name="video_detail"),
     path("videos/<int:video_id>/progress", views.video_progress, name="video_progress"),
@@ -32,6 +33,7 @@ urlpatterns = [
     path("videos/<int:video_id>/approved", finish_views.video_approved_bar, name="video_approved_bar"),
     path("videos/<int:video_id>/finals", finish_views.video_render_finals, name="video_render_finals"),
     path("clips/<int:clip_id>/finish", finish_views.clip_finish, name="clip_finish"),
+    path("clips/<int:clip_id>/framing", framing_views.clip_framing, name="clip_framing"),
     path("presets/", finish_views.presets, name="presets"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("media/<path:relpath>", media.media, name="media"),

@@ -33,8 +33,8 @@ NO_SPEECH_NOTE = "No speech, so no clips"
 
 
 def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> schemas.ClipsResult:
-    """Read transcript.json from workdir, write clips.json there."""
-    from .stages import get_stage, write_model
+    """Read transcript.json from workdir; the clips.json to write (Stage.run writes it)."""
+    from .stages import get_stage
 
     transcript = get_stage("transcribe").load_output(workdir)
     if transcript is None:
@@ -51,7 +51,6 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
         progress=scaled(progress, 0.0, 0.95),
     )
     result = rerank(result, options, language=transcript.language, progress=scaled(progress, 0.95, 1.0))
-    write_model(get_stage("clips").output_path(workdir), result)
     return result
 
 

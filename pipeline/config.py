@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     whisper_threads: int = Field(0, ge=0)  # 0 = one per usable core
     whisper_beam: int = Field(1, ge=1)  # 1 = greedy; 5 is ~40 % slower, slightly more accurate
     render_parallel: int = Field(2, ge=1)  # previews rendered at once
-    openai_structured_method: Literal["function_calling", "json_schema", "json_mode"] = "function_calling"
+    # "auto": try function calling, then JSON schema, remember what the server accepts
+    openai_structured_method: Literal["auto", "function_calling", "json_schema", "json_mode"] = "auto"
     # site defaults of the per-run choices (PipelineOptions fields of the same name)
     whisper_model: str = "base"
     align_model_dir: str = ""
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
     # CIDRs a URL ingest may not connect to; unset = every non-public range (pipeline.netguard)
     blocked_networks: Annotated[list[str] | None, NoDecode] = None
     render_max_bytes: int = 0  # 0 = no limit beyond the disk
+    server_previews: bool = False  # encode a preview per clip instead of cropping the source in the browser
     # finals: loudness target (LUFS integrated; "off" keeps the source levels), true peak ceiling,
     # and the pause length silence trimming cuts (trimming itself is chosen per video and clip)
     loudness_lufs: float | None = -14.0

@@ -12,6 +12,7 @@ import contextlib
 import os
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,14 @@ def crop_path(
 
         path = speakers.frame(path, samples, media_path, video, start_s, end_s, aspect=aspect, margin=margin)
     return path
+
+
+def face_samples(
+    media_path: Path, video: VideoInfo, start_s: float, end_s: float, sample_every: int, progress=None
+) -> FaceSamples:
+    """What the detector saw over `start_s`..`end_s`: kept by browser_preview, so that crop
+    paths for other bounds inside the range are planned without decoding again."""
+    return _analyse(media_path, video, start_s, end_s, sample_every, progress)
 
 
 def _analyse(
@@ -163,21 +172,28 @@ def _widen_pipe(fd: int) -> None:
         pass
 
 
+# File descriptor 2 belongs to the whole process: two threads muting it at once would save each
+# other's /dev/null and could leave the worker's stderr (tracebacks included) muted for good.
+_stderr_lock = threading.Lock()
+
+
 @contextlib.contextmanager
 def _native_stderr_muted():
-    """Silence the ~50 lines TFLite prints (to file descriptor 2) while loading the model."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    """Silence the ~50 lines TFLite prints (to file descriptor 2) while loading the model; one
+    thread at a time, so fd 2 is always given back as it was found."""
+    with _stderr_lock:
+        try:
+            saved = os.dup(2)
+        except OSError:
+            yield
+            return
+        try:
+            with open(os.devnull, "wb") as devnull:
+                os.dup2(devnull.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _open_detector(samples: FaceSamples):

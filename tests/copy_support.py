@@ -211,6 +211,16 @@ class Recorded:
     path: str
     headers: dict
     body: dict
+    method: str = "POST"
+
+    @property
+    def structured_by(self) -> str:
+        """How an OpenAI chat request asks for structure: 'function_calling' or 'json_schema'."""
+        if "tools" in self.body:
+            return "function_calling"
+        if (self.body.get("response_format") or {}).get("type") == "json_schema":
+            return "json_schema"
+        return ""
 
     @property
     def prompt_text(self) -> str:
@@ -255,9 +265,12 @@ class FakeServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # /v1/models
+                self.do_POST()
+
             def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                recorded = Recorded(self.path, dict(self.headers), json.loads(raw or b"{}"))
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                recorded = Recorded(self.path, dict(self.headers), json.loads(raw or b"{}"), self.command)
                 with server._lock:
                     server.requests.append(recorded)
                     number = len(server.requests)
@@ -359,6 +372,30 @@ def openai_tool_call(payload: dict | str, tool_name: str, tokens_in: int = 100, 
             },
         }
     )
+
+
+def openai_content(payload: dict | str, tokens_in: int = 100, tokens_out: int = 50) -> FakeReply:
+    """A chat completion whose message content is `payload` (the JSON-schema answer shape)."""
+    content = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    return FakeReply(
+        body={
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": "local-model",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {
+                "prompt_tokens": tokens_in,
+                "completion_tokens": tokens_out,
+                "total_tokens": tokens_in + tokens_out,
+            },
+        }
+    )
+
+
+def openai_models(*ids: str) -> FakeReply:
+    """GET /v1/models as OpenAI, Ollama and llama.cpp's server answer it."""
+    return FakeReply(body={"object": "list", "data": [{"id": id_, "object": "model", "owned_by": "me"} for id_ in ids]})
 
 
 def openai_error(status: int, headers: dict | None = None) -> FakeReply:

@@ -56,6 +56,8 @@ def test_approving_queues_the_final_once(approver, media_root, django_capture_on
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert services.clips_request_finals(video=video, user=approver) == 0  # on its way already
     assert callbacks == []
+    services.clip_review(clip=clip, user=approver, approve=False)  # changed their mind
+    assert clip.job("final").state == "cancelled" and clip.final_state == Clip.FinalState.NONE
 
 
 def test_a_final_whose_bounds_changed_while_rendering_is_thrown_away(

@@ -86,3 +86,28 @@ def test_settings_show_no_secret_in_the_json_dump_of_options():
     """What the worker logs about a stage's options must not carry keys either."""
     dumped = json.loads(PipelineOptions(gemini_api_key="k-123456").model_dump_json())
     assert "k-123456" not in json.dumps(dumped)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("cannot parse /srv/cliper/var/media/videos/1/media.json"),
+        PermissionError(13, "Permission denied", "/srv/cliper/var/media/videos/1/audio.wav"),
+        OSError("[Errno 28] writing /srv/cliper/var/media/tmp"),
+    ],
+)
+def test_failure_messages_shown_to_users_carry_no_server_paths(admin_user, tmp_path, run_queue, monkeypatch, error):
+    import pipeline.ingest
+
+    from .pipeline_support import upload_video
+
+    def crash(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pipeline.ingest, "run", crash)
+    path = tmp_path / "talk.mp4"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    with run_queue():
+        video = upload_video(admin_user, path)
+    message = video.stage_runs.get(stage="ingest").message
+    assert message and "/srv/" not in message and "media.json" not in message, message

@@ -19,6 +19,7 @@ from django.urls import reverse
 from clips.models import Video
 
 from .conftest import REPO_DIR, wait_for, worker_env
+from .pipeline_support import upload_video
 
 pytestmark = pytest.mark.postgres
 FORM = {"clip_preset": "medium", "aspect": "9:16", "subtitle_style": "clean"}
@@ -180,3 +181,68 @@ def test_a_real_multi_gigabyte_streamed_upload_is_refused_before_it_is_stored(
         assert status == 400 and "larger than the 1.07 GB limit" in body, body[-2000:]
     assert not Video.objects.exists()
     assert stored_files(media_root) == []
+
+
+def test_an_upload_ingest_refuses_is_deleted(admin_user, tmp_path, media_root, run_queue):
+    path = tmp_path / "notes.mp4"
+    path.write_bytes(b"#EXTM3U\n#EXTINF:6,\nfile:/etc/passwd\n")
+    with run_queue():
+        video = upload_video(admin_user, path)
+    video.refresh_from_db()
+    assert video.stage_runs.get(stage="ingest").state == "failed"
+    assert not video.original and list((media_root / "uploads").rglob("*.*")) == []
+
+
+def test_the_upload_copy_goes_once_ingest_has_checked_the_media(
+    admin_user, tmp_path, media_root, django_capture_on_commit_callbacks
+):
+    from django.core.files import File
+
+    from clips import services, stage_results
+    from pipeline.schemas import MediaInfo
+
+    path = tmp_path / "talk.mp4"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    with open(path, "rb") as f:
+        video = services.video_create(
+            owner=admin_user, source=Video.Source.UPLOAD, upload=File(f, name="talk.mp4"), start=False
+        )
+    upload = media_root / video.original.name
+    video.workdir.mkdir(parents=True)
+    os.link(upload, video.workdir / "source.mp4")  # what ingest does on one file system
+    info = MediaInfo(media_file="source.mp4", title="talk", duration=60, width=160, height=90, fps=10,
+                     video_codec="h264", audio_codec="aac", size_bytes=16)  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        stage_results.import_ingest(video, info)
+    video.refresh_from_db()
+    assert not upload.exists() and video.original.name == f"videos/{video.pk}/source.mp4"
+    assert (video.workdir / "source.mp4").read_bytes() == b"\x00\x00\x00\x18ftypmp42"
+
+
+def test_the_upload_is_stored_before_the_database_write_lock_is_taken(transactional_db, admin_user, tmp_path):
+    """Storing a multi-GB upload inside the transaction held SQLite's write lock for the copy."""
+    from django.core.files import File
+    from django.core.files.storage import FileSystemStorage
+    from django.db import connection
+
+    from clips import services
+
+    in_transaction = []
+    real_save = FileSystemStorage._save
+
+    def spying_save(self, name, content):
+        in_transaction.append(connection.in_atomic_block)
+        return real_save(self, name, content)
+
+    path = tmp_path / "talk.mp4"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    FileSystemStorage._save = spying_save
+    try:
+        with open(path, "rb") as f:
+            services.video_create(
+                owner=admin_user, source=Video.Source.UPLOAD, upload=File(f, name="talk.mp4"), start=False
+            )
+    finally:
+        FileSystemStorage._save = real_save
+    assert in_transaction == [False]
+    assert Video.objects.get().original

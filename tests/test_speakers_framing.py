@@ -185,3 +185,31 @@ def test_mel_frames_put_a_tone_in_its_band_at_resemblyzers_frame_rate():
     band = int(frames[50].argmax())
     assert abs(filters[band].argmax() * bin_hz - 1000) <= 2 * bin_hz
     assert frames[50, band] > 100 * np.median(frames[50])
+
+
+def test_the_workdir_render_keeps_the_analysis_and_honours_an_override(conversation, tmp_path):
+    import shutil
+
+    from pipeline.schemas import ClipProposal, ClipsResult, MediaInfo, PipelineOptions
+    from pipeline.stages import write_model
+
+    panel, _ = conversation
+    shutil.copy(panel.path, tmp_path / "media.mp4")
+    duration = probe_video(panel.path).duration_s
+    write_model(
+        tmp_path / "media.json", MediaInfo(media_file="media.mp4", duration=duration, width=1280, height=720, fps=25)
+    )
+    write_model(
+        tmp_path / "clips.json",
+        ClipsResult(topics=[], clips=[ClipProposal(start=0, end=duration, text="x", score=0.5)]),
+    )
+    options = PipelineOptions(subtitle_style="none")
+    render.render_workdir_clip(tmp_path, 0, options, preview=True, words=[])
+    stored = render.cached_crop(tmp_path, 0)
+    assert stored.speakers.summary == "2 speakers, cuts on turns" and stored.switches
+    assert all((tmp_path / f.thumbnail).stat().st_size > 500 for f in stored.speakers.faces)
+    final = render.render_workdir_clip(tmp_path, 0, options, preview=False, words=[], layout="split")
+    assert render.cached_crop(tmp_path, 0).speakers.choice == "split"
+    picture = frame_at(tmp_path / final.video_file, 2.0)
+    for half in (picture[:960], picture[960:]):
+        assert len(detect_faces(np.ascontiguousarray(half))) == 1, "the final ignored the split override"

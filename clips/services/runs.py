@@ -4,6 +4,7 @@ whose worker died (its lease ran out)."""
 
 import logging
 import os
+import uuid
 from contextlib import contextmanager
 
 from django.db import transaction
@@ -20,19 +21,30 @@ from ..options import pipeline_options
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
 def video_create(*, owner, source: str, upload=None, url: str = "", start: bool = True, **options) -> Video:
-    """A new video from an uploaded file or a URL; starts the pipeline unless start=False."""
+    """A new video from an uploaded file or a URL; starts the pipeline unless start=False.
+
+    The upload is stored before the row is written, outside any transaction: moving (or, across
+    file systems, copying) gigabytes must not hold SQLite's write lock meanwhile."""
     video = Video(owner=owner, source=source, source_url=url, **options)
     if video.clip_preset in Video.PRESET_BOUNDS_S:
         video.min_clip_s, video.max_clip_s = Video.PRESET_BOUNDS_S[video.clip_preset]
+    stored = ""
     if upload is not None:
-        video.original = upload
         if not video.title:
             video.title = os.path.splitext(os.path.basename(upload.name))[0][:300]
-    video.save()
-    if start:
-        video_start(video=video)
+        field = Video._meta.get_field("original")
+        stored = field.storage.save(field.generate_filename(video, upload.name), upload)
+        video.original.name = stored
+    try:
+        with transaction.atomic():
+            video.save()
+            if start:
+                video_start(video=video)
+    except BaseException:
+        if stored:
+            Video._meta.get_field("original").storage.delete(stored)  # no row points at it
+        raise
     return video
 
 
@@ -107,9 +119,12 @@ def stage_execute(*, video_id: int, stage: str, attempt: int) -> None:
         if stage_def.fans_out:
             specs = stage_def.plan(workdir, pipeline_options(video), progress)
         else:
-            output = stage_def.run(workdir, pipeline_options(video), progress)
-            if stage_def.output_model is not type(output):
-                raise TypeError(f"stage {stage} returned {type(output).__name__}")
+            try:
+                output = stage_def.run(workdir, pipeline_options(video), progress)  # checks and writes its file
+            except InputError:
+                if stage == "ingest":
+                    _discard_refused_upload(video)
+                raise
             with transaction.atomic():
                 current = StageRun.objects.select_for_update().get(pk=run.pk)
                 if current.attempt != attempt or current.state != StageRun.State.RUNNING:
@@ -117,6 +132,14 @@ def stage_execute(*, video_id: int, stage: str, attempt: int) -> None:
                 _complete(current, output)
     if specs is not None:  # after the lease thread stopped: from here on the parts hold leases
         _queue_parts(run, attempt, specs)
+
+
+def _discard_refused_upload(video: Video) -> None:
+    """An upload ingest refused (not a video, too long, a playlist...) is deleted, not kept: it
+    is of no use and may be hostile. The message on the page says why."""
+    if video.source == Video.Source.UPLOAD and video.original:
+        video.original.delete(save=False)
+        Video.objects.filter(pk=video.pk).update(original="")
 
 
 def _complete(run: StageRun, output) -> None:
@@ -213,10 +236,13 @@ def recording_failures(job: Job, attempt: int, what: str):
         _fail(job, attempt, str(exc))
     except OSError as exc:
         logger.exception("%s hit an OS error", what)
-        _fail(job, attempt, f"{exc.strerror or exc} (file system). Free space or fix permissions, then retry.")
-    except Exception as exc:  # a bug: keep the trace in the log, a short message on the page
-        logger.exception("%s crashed", what)
-        _fail(job, attempt, f"Internal error: {type(exc).__name__}: {exc}"[:500])
+        # strerror only: str(exc) names paths on this server, which are nobody's business.
+        reason = exc.strerror or type(exc).__name__
+        _fail(job, attempt, f"{reason} (file system). Free space or fix permissions, then retry.")
+    except Exception as exc:  # a bug: the trace goes to the log, only a reference to the page
+        reference = uuid.uuid4().hex[:8]
+        logger.exception("%s crashed (reference %s)", what, reference)
+        _fail(job, attempt, f"Internal error ({type(exc).__name__}, reference {reference}): see the worker log.")
 
 
 def _fail(job: Job, attempt: int, message: str) -> None:

@@ -60,21 +60,46 @@ class CallResult:
     tokens_in: int = 0
     tokens_out: int = 0
     notes: list[str] = field(default_factory=list)  # e.g. rate-limit waits, for progress
+    status: int | None = None  # the HTTP status of a refused request
+    unstructured: bool = False  # the server answered, but not in the structure asked for
 
 
 class LLMClient:
     """A chat model bound to a provider; `call` does one structured request with retries."""
 
-    def __init__(self, provider: str, model, model_name: str, method: str, retry: RetryPolicy):
+    def __init__(self, provider: str, model, model_name: str, method: str, retry: RetryPolicy, server: str = ""):
         self.provider = provider
         self.model = model
         self.model_name = model_name
-        self.method = method
+        self.method = method  # a structured-output method, or "auto" (see local_server.methods_to_try)
         self.retry = retry
+        self.server = server  # base URL, for remembering which method this server accepts
 
     def call(self, system: str, user: str, schema: dict, on_wait=None) -> CallResult:
-        """One structured request. `on_wait(message)` is told about backoff waits."""
-        chain = self.model.with_structured_output(schema, method=self.method, include_raw=True)
+        """One structured request. `on_wait(message)` is told about backoff waits.
+
+        With method "auto", the methods the server may accept are tried in turn (function
+        calling, then JSON schema) and the first that gives an answer is remembered for it."""
+        if self.method != "auto":
+            return self._call(self.method, system, user, schema, on_wait)
+        from . import local_server
+
+        tokens_in = tokens_out = 0
+        result = None
+        for method in local_server.methods_to_try(self.server, self.model_name):
+            result = self._call(method, system, user, schema, on_wait)
+            tokens_in, tokens_out = tokens_in + result.tokens_in, tokens_out + result.tokens_out
+            if result.data is not None or not local_server.may_be_unsupported(result):
+                if result.data is not None:
+                    local_server.remember_method(self.server, self.model_name, method)
+                break
+            if on_wait:
+                on_wait(f"{result.error}; trying structured output by {local_server.next_label(method)}")
+        result.tokens_in, result.tokens_out = tokens_in, tokens_out
+        return result
+
+    def _call(self, method: str, system: str, user: str, schema: dict, on_wait=None) -> CallResult:
+        chain = self.model.with_structured_output(schema, method=method, include_raw=True)
         messages = [("system", system), ("human", user)]
         rate_limited = errors = 0
         tokens_in = tokens_out = 0
@@ -95,12 +120,12 @@ class LLMClient:
                     delay = retry_after if retry_after is not None else self._backoff(rate_limited)
                 elif status is not None and 400 <= status < 500 and status not in (408, 409):
                     # Bad key, unknown model, bad request: trying again changes nothing.
-                    return CallResult(None, reason, False, tokens_in, tokens_out)
+                    return CallResult(None, reason, False, tokens_in, tokens_out, status=status)
                 else:
                     errors += 1
                     if errors >= self.retry.error_tries:
                         reason = f"{reason}; gave up after {errors} tries"
-                        return CallResult(None, reason, False, tokens_in, tokens_out)
+                        return CallResult(None, reason, False, tokens_in, tokens_out, status=status)
                     delay = self._backoff(errors)
                 delay = min(delay, self.retry.max_delay_s)
                 if on_wait:
@@ -113,7 +138,7 @@ class LLMClient:
             tokens_out += int(usage.get("output_tokens", 0))
             data, problem = self._parse(raw)
             if problem:
-                return CallResult(None, problem, True, tokens_in, tokens_out)
+                return CallResult(None, problem, True, tokens_in, tokens_out, unstructured=True)
             return CallResult(data, "", True, tokens_in, tokens_out)
 
     def _backoff(self, tries: int) -> float:
@@ -226,7 +251,7 @@ def make_client(options: PipelineOptions, retry: RetryPolicy) -> LLMClient:
             )
         if not model_name:
             raise InputError("Set CLIPER_OPENAI_MODEL to the model your OpenAI-compatible server serves")
-        # function_calling works on llama.cpp, Ollama, vLLM and OpenAI; json_schema not everywhere.
+        # "auto" tries function calling, then JSON schema, and remembers what the server took.
         method = config.current().openai_structured_method
         model = ChatOpenAI(
             model=model_name,
@@ -236,5 +261,5 @@ def make_client(options: PipelineOptions, retry: RetryPolicy) -> LLMClient:
             timeout=retry.timeout_s,
             temperature=0.7,
         )
-        return LLMClient("openai", model, model_name, method, retry)
+        return LLMClient("openai", model, model_name, method, retry, server=base_url)
     raise ValueError(f"No LLM client for provider {options.copy_provider!r}")
