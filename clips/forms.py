@@ -121,10 +121,28 @@ class VideoForm(forms.ModelForm):
 
 
 class CopyForm(forms.Form):
-    title = forms.CharField(max_length=70, required=False, strip=True, label="Title")
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, strip=True)
-    hashtags = forms.CharField(required=False, help_text="Separated by spaces")
+    """One card's caption editor; many on a page, so no ids (labels wrap their inputs)."""
+
+    title = forms.CharField(
+        max_length=70,
+        required=False,
+        strip=True,
+        label="Title",
+        help_text="(Shorts / reels, at most 70 characters)",
+        widget=forms.TextInput(attrs={"class": "title-input"}),
+    )
+    text = forms.CharField(
+        label="Caption", widget=forms.Textarea(attrs={"rows": 5, "class": "caption-input"}), required=False, strip=True
+    )
+    hashtags = forms.CharField(
+        label="Hashtags", required=False, widget=forms.TextInput(attrs={"class": "hashtags-input"})
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id=False, **kwargs)
+        for field in self.fields.values():
+            field.template_name = FIELD_TEMPLATE
 
     @classmethod
     def for_copy(cls, copy: Copy | None):
@@ -138,12 +156,16 @@ class CopyForm(forms.Form):
 
 
 class BoundsForm(forms.Form):
-    start_s = forms.FloatField(min_value=0, label="Start (s)")
-    end_s = forms.FloatField(min_value=0, label="End (s)")
+    start_s = forms.FloatField(min_value=0, label="Start (s)", widget=forms.NumberInput(attrs={"step": "0.1"}))
+    end_s = forms.FloatField(min_value=0, label="End (s)", widget=forms.NumberInput(attrs={"step": "0.1"}))
 
     def __init__(self, *args, clip: Clip | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
+        if clip is not None and not args and "data" not in kwargs:  # unbound: the clip's bounds
+            kwargs.setdefault("initial", {"start_s": round(clip.start_s, 2), "end_s": round(clip.end_s, 2)})
+        super().__init__(*args, auto_id=False, **kwargs)
         self.clip = clip
+        for field in self.fields.values():
+            field.template_name = FIELD_TEMPLATE
 
     def clean(self):
         data = super().clean()

@@ -1,7 +1,6 @@
 """Pages and htmx partials. Thin: permissions and forms here, rules in services/review/selectors."""
 
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +14,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from . import choices, export, framing, limits, review, sample, selectors, services
+from . import choices, export, framing, limits, previews, review, sample, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
 from .media import media_path
 from .models import Clip, Copy, StageRun, Video
@@ -202,6 +201,10 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
     when it was fetched with the clip (the grid does, with its edits prefetched)."""
     if copy is _FETCH:
         copy = Copy.objects.filter(clip=clip).first()
+    if "preview" not in extra:
+        extra["preview"] = previews.card_preview(clip)
+    if "waiting_preview" not in extra:
+        extra["waiting_preview"] = extra["preview"] is None and previews.being_prepared(clip)
     return {
         "clip": clip,
         "copy": copy,
@@ -209,6 +212,7 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
         "caption_rules": review.browser_caption_rules(),
         "framing": framing.clip_framing(clip),
         "layout_choices": choices.LAYOUTS,
+        "bounds": BoundsForm(clip=clip),
         **extra,
     }
 
@@ -219,8 +223,26 @@ def clip_list(request, video_id):
     _require(request.user.has_perm("clips.view_clip"))
     filters = ClipFilterForm(request.GET or None)
     clips = selectors.clips_for_review(video, **filters.filters())
+    # Read once for all cards, and only when some card needs it.
+    media_file, words, render_running = previews.playable_media(video), None, None
+    cards = []
     page = Paginator(clips, CLIPS_PER_PAGE).get_page(request.GET.get("page"))
-    cards = [_card(request, clip, copy=selectors.copy_of(clip)) for clip in page.object_list]
+    for clip in page.object_list:
+        preview = None
+        if previews.current_preview(clip) is not None:
+            words = previews.transcript_words(video) if words is None else words
+            preview = previews.card_preview(clip, media_file=media_file, words=words)
+        if preview is None and render_running is None:
+            render_running = previews.render_stage_running(video)
+        cards.append(
+            _card(
+                request,
+                clip,
+                copy=selectors.copy_of(clip),
+                preview=preview,
+                waiting_preview=preview is None and render_running,
+            )
+        )
     context = {
         "video": video,
         "cards": cards,
@@ -385,7 +407,10 @@ def clip_bounds(request, clip_id):
         except ValueError as exc:
             form.add_error(None, str(exc))
         else:
-            return _render_card(request, clip, bounds_saved=True, rerender_since=int(time.time()))
+            # Browser previews were planned again from the stored face samples; otherwise
+            # (server previews, or bounds beyond the analysed range) a task prepares it.
+            waiting = previews.card_preview(clip) is None
+            return _render_card(request, clip, bounds_saved=True, rerender_since=int(time.time()) if waiting else None)
     if not request.htmx:
         messages.error(request, " ".join(form.errors.get("__all__", [])) or "Check the start and end.")
         return redirect("clip_list", clip.video_id)
@@ -394,20 +419,22 @@ def clip_bounds(request, clip_id):
 
 @require_GET
 def clip_media(request, clip_id):
-    """The player of a card; `?since=EPOCH_S` polls until a preview newer than that exists."""
+    """The player of a card. `?since=EPOCH_S` polls until a preview newer than that exists (after
+    new bounds); `?wait=preview` polls while the render stage has not reached this clip yet."""
     clip = _get_clip_for_user(request, clip_id)
     since = request.GET.get("since", "")
-    context = {"clip": clip}
-    try:
-        mtime = (Path(settings.MEDIA_ROOT) / clip.preview).stat().st_mtime if clip.preview else 0
-    except OSError:
-        mtime = 0
+    preview = previews.card_preview(clip)
+    context = {"clip": clip, "preview": preview}
+    context["waiting_preview"] = preview is None and previews.being_prepared(clip)
+    mtime = previews.preview_mtime(clip)
     context["preview_version"] = int(mtime)
     waiting = since.isdigit() and mtime <= int(since) and not clip.render_warning
     if waiting and time.time() - int(since) < REGENERATE_WAIT_S:
         context["rerender_since"] = int(since)
     response = render(request, "clips/clip_list.html#clip_media", context)
-    return _stop_polling(response) if since and "rerender_since" not in context else response
+    if (since and "rerender_since" not in context) or (request.GET.get("wait") and not context["waiting_preview"]):
+        return _stop_polling(response)
+    return response
 
 
 @require_POST
