@@ -476,13 +476,16 @@ def prepare_preview(
     *,
     start_s: float | None = None,
     end_s: float | None = None,
+    layout: str = "auto",
+    follow_face: int | None = None,
 ) -> RenderResult:
     """Make one clip reviewable: its crop path (face analysis over the clip plus a margin, kept
     for later bounds changes and the final) and a poster, written as renders/clip_<i>_preview.json.
     With `options.server_previews` (the fallback) a preview is also encoded.
 
     This is the render stage's work for one clip; a queue task per clip may call it directly.
-    `start_s`/`end_s` default to clips.json's bounds.
+    `start_s`/`end_s` default to clips.json's bounds; `layout`/`follow_face` are the reviewer's
+    framing override (see render_workdir_clip), planned again from the stored speaker analysis.
     """
     from .stages import write_model
 
@@ -492,6 +495,12 @@ def prepare_preview(
     end_s = clip.end if end_s is None else end_s
     analysis_share = 0.3 if options.server_previews else 0.95
     crop = planned_crop(workdir, clip_index, start_s, end_s, options, scaled(progress, 0.0, analysis_share))
+    if crop.speakers is not None and any(not face.thumbnail for face in crop.speakers.faces):
+        stem = browser_preview.preview_path(workdir, clip_index).with_name(f"clip_{clip_index}_face")
+        speakers.write_thumbnails(workdir / media.media_file, start_s, crop, workdir, stem)  # the person picker
+    chosen = (crop.speakers.choice, crop.speakers.follow_face) if crop.speakers else ("auto", None)
+    if chosen != (layout, follow_face):
+        crop = speakers.replan(crop, aspect=options.aspect, choice=layout, follow=follow_face)
     poster = browser_preview.poster_path(workdir, clip_index)
     has_poster = browser_preview.write_poster(workdir / media.media_file, crop, start_s, end_s, poster)
     result = RenderResult(
@@ -506,7 +515,7 @@ def prepare_preview(
     if options.server_previews:
         result = render_workdir_clip(
             workdir, clip_index, options, preview=True, start_s=start_s, end_s=end_s, crop=crop,
-            progress=scaled(progress, analysis_share, 1.0),
+            layout=layout, follow_face=follow_face, progress=scaled(progress, analysis_share, 1.0),
         )  # fmt: skip
     planned = ClipPreview(
         clip_index=clip_index,
