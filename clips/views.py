@@ -13,7 +13,13 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse, Strea
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect, HttpResponseClientRefresh
+from django_htmx.http import (
+    HTMX_STOP_POLLING,
+    HttpResponseClientRedirect,
+    HttpResponseClientRefresh,
+    reswap,
+    retarget,
+)
 
 from . import choices, export, framing, limits, review, sample, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
@@ -312,6 +318,7 @@ def copy_save(request, clip_id):
     if not form.is_valid():
         context = _card(request, clip, form=form)
         return render(request, "clips/clip_list.html#copy_form", context)
+    was_approved = clip.status == Clip.Status.APPROVED
     result = review.copy_save(
         clip=clip,
         user=request.user,
@@ -320,6 +327,11 @@ def copy_save(request, clip_id):
         base_version=form.cleaned_data["version"],
     )
     if result.saved:
+        clip.refresh_from_db()
+        if was_approved and clip.status != Clip.Status.APPROVED and request.htmx:
+            # The edit sent the clip back to review: redraw the whole card, badge included.
+            response = _render_card(request, clip, saved=True, returned_to_review=True)
+            return reswap(retarget(response, f"#clip-{clip.pk}"), "outerHTML")
         context = _card(request, clip, saved=True)
         return render(request, "clips/clip_list.html#copy", context)
     for name, error in result.errors.items():
