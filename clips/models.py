@@ -48,6 +48,9 @@ class Video(models.Model):
     copy_provider = models.CharField(
         max_length=10, blank=True, choices=choices.PROVIDERS, help_text="Blank = the site default"
     )
+    copy_model = models.CharField(
+        max_length=200, blank=True, help_text="Model on the local model server; blank = CLIPER_OPENAI_MODEL"
+    )
     # Finishing: the caption look (a pipeline.schemas.CaptionStyle as JSON; {} = the built-in look
     # named by subtitle_style), copied from a brand preset when the video was added, then editable.
     caption_style = models.JSONField(default=dict, blank=True)
@@ -470,6 +473,7 @@ class Copy(models.Model):
     text = models.TextField(blank=True)
     hashtags = models.JSONField(default=list)
     hook = models.TextField(blank=True)
+    title = models.CharField(max_length=70, blank=True, help_text="Shorts / reels title")
     topics = models.JSONField(default=list)
     engagement_score = models.FloatField(null=True, blank=True)
     viral_potential = models.FloatField(null=True, blank=True)

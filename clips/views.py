@@ -1,7 +1,6 @@
 """Pages and htmx partials. Thin: permissions and forms here, rules in services/review/selectors."""
 
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +20,7 @@ from django_htmx.http import (
     retarget,
 )
 
-from . import choices, export, framing, limits, review, sample, selectors, services
+from . import choices, export, framing, limits, previews, review, sample, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
 from .media import media_path
 from .models import Clip, Copy, StageRun, Video
@@ -102,6 +101,23 @@ def video_new(request):
     if request.htmx:
         return HttpResponseClientRedirect(video.get_absolute_url())
     return redirect(video)
+
+
+@require_GET
+@permission_required("clips.add_video", raise_exception=True)
+def local_model_server(request):
+    """The new-video form's model picker: whether the configured local model server answers and
+    the models it lists. The URL is the site's setting; nothing in the request chooses it."""
+    from pipeline import config
+    from pipeline.copywriter.local_server import server_status
+
+    site = config.pipeline_options({name.lower(): value for name, value in settings.CLIPER.items()})
+    chosen = request.GET.get("copy_provider") or site.copy_provider
+    context = {"shown": chosen == "openai", "picked": request.GET.get("copy_model", "")}
+    if context["shown"]:
+        context["server"] = server_status(site.openai_base_url, site.openai_api_key.get_secret_value())
+        context["site_model"] = site.openai_model
+    return render(request, "clips/video_list.html#local_model_server", context)
 
 
 @require_POST
@@ -191,6 +207,10 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
     when it was fetched with the clip (the grid does, with its edits prefetched)."""
     if copy is _FETCH:
         copy = Copy.objects.filter(clip=clip).first()
+    if "preview" not in extra:
+        extra["preview"] = previews.card_preview(clip)
+    if "waiting_preview" not in extra:
+        extra["waiting_preview"] = extra["preview"] is None and previews.being_prepared(clip)
     return {
         "clip": clip,
         "copy": copy,
@@ -198,6 +218,7 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
         "caption_rules": review.browser_caption_rules(),
         "framing": framing.clip_framing(clip),
         "layout_choices": choices.LAYOUTS,
+        "bounds": BoundsForm(clip=clip),
         **extra,
     }
 
@@ -208,8 +229,26 @@ def clip_list(request, video_id):
     _require(request.user.has_perm("clips.view_clip"))
     filters = ClipFilterForm(request.GET or None)
     clips = selectors.clips_for_review(video, **filters.filters())
+    # Read once for all cards, and only when some card needs it.
+    media_file, words, render_running = previews.playable_media(video), None, None
+    cards = []
     page = Paginator(clips, CLIPS_PER_PAGE).get_page(request.GET.get("page"))
-    cards = [_card(request, clip, copy=selectors.copy_of(clip)) for clip in page.object_list]
+    for clip in page.object_list:
+        preview = None
+        if previews.current_preview(clip) is not None:
+            words = previews.transcript_words(video) if words is None else words
+            preview = previews.card_preview(clip, media_file=media_file, words=words)
+        if preview is None and render_running is None:
+            render_running = previews.render_stage_running(video)
+        cards.append(
+            _card(
+                request,
+                clip,
+                copy=selectors.copy_of(clip),
+                preview=preview,
+                waiting_preview=preview is None and render_running,
+            )
+        )
     context = {
         "video": video,
         "cards": cards,
@@ -325,6 +364,7 @@ def copy_save(request, clip_id):
         text=form.cleaned_data["text"],
         hashtags=form.hashtag_list(),
         base_version=form.cleaned_data["version"],
+        title=form.cleaned_data["title"] if "title" in request.POST else None,  # absent: left as it is
     )
     if result.saved:
         clip.refresh_from_db()
@@ -379,7 +419,10 @@ def clip_bounds(request, clip_id):
         except ValueError as exc:
             form.add_error(None, str(exc))
         else:
-            return _render_card(request, clip, bounds_saved=True, rerender_since=int(time.time()))
+            # Browser previews were planned again from the stored face samples; otherwise
+            # (server previews, or bounds beyond the analysed range) a task prepares it.
+            waiting = previews.card_preview(clip) is None
+            return _render_card(request, clip, bounds_saved=True, rerender_since=int(time.time()) if waiting else None)
     if not request.htmx:
         messages.error(request, " ".join(form.errors.get("__all__", [])) or "Check the start and end.")
         return redirect("clip_list", clip.video_id)
@@ -388,20 +431,22 @@ def clip_bounds(request, clip_id):
 
 @require_GET
 def clip_media(request, clip_id):
-    """The player of a card; `?since=EPOCH_S` polls until a preview newer than that exists."""
+    """The player of a card. `?since=EPOCH_S` polls until a preview newer than that exists (after
+    new bounds); `?wait=preview` polls while the render stage has not reached this clip yet."""
     clip = _get_clip_for_user(request, clip_id)
     since = request.GET.get("since", "")
-    context = {"clip": clip}
-    try:
-        mtime = (Path(settings.MEDIA_ROOT) / clip.preview).stat().st_mtime if clip.preview else 0
-    except OSError:
-        mtime = 0
+    preview = previews.card_preview(clip)
+    context = {"clip": clip, "preview": preview}
+    context["waiting_preview"] = preview is None and previews.being_prepared(clip)
+    mtime = previews.preview_mtime(clip)
     context["preview_version"] = int(mtime)
     waiting = since.isdigit() and mtime <= int(since) and not clip.render_warning
     if waiting and time.time() - int(since) < REGENERATE_WAIT_S:
         context["rerender_since"] = int(since)
     response = render(request, "clips/clip_list.html#clip_media", context)
-    return _stop_polling(response) if since and "rerender_since" not in context else response
+    if (since and "rerender_since" not in context) or (request.GET.get("wait") and not context["waiting_preview"]):
+        return _stop_polling(response)
+    return response
 
 
 @require_POST

@@ -10,7 +10,7 @@ import wave
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import atomic, schemas
+from . import atomic, proxy, schemas
 from .errors import InputError
 from .fetch import check_url, fetch, human_bytes, is_url
 from .probe import ffmpeg_input, format_duration, input_args, probe
@@ -64,7 +64,7 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
     progress(0.6, f"Extracting audio ({format_duration(info.duration)})")
     audio_path = workdir / info.audio_file
     try:
-        audio_s = extract_audio(media_path, audio_path, duration_s=info.duration, progress=scaled(progress, 0.6, 1.0))
+        audio_s = extract_audio(media_path, audio_path, duration_s=info.duration, progress=scaled(progress, 0.6, 0.8))
         if audio_s < info.duration - max(2.0, 0.1 * info.duration):
             audio_path.unlink(missing_ok=True)
             raise InputError(
@@ -78,6 +78,11 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
 
     media_file = media_path.resolve().relative_to(workdir.resolve()).as_posix()
     info = info.model_copy(update={"media_file": media_file, "title": title})
+    (workdir / proxy.PROXY_FILE).unlink(missing_ok=True)  # a rerun may bring a playable file
+    if proxy.needs_proxy(info):
+        progress(0.8, "Making a browser copy for previews")
+        proxy.write_proxy(media_path, info, workdir / proxy.PROXY_FILE, scaled(progress, 0.8, 1.0))
+        info = info.model_copy(update={"proxy_file": proxy.PROXY_FILE})
     _remove_stale_sources(workdir, keep=media_path)
     progress(1.0, "Audio ready")
     return info
@@ -184,7 +189,13 @@ def _copy_with_progress(src: Path, dest: Path, progress: Progress, block_bytes: 
 
 def _remove_leftovers(workdir: Path) -> None:
     # Temporary files of an earlier run that was killed before it could clean up.
-    for pattern in (".fetch-*", f".{SOURCE_STEM}.*.part", f".{SOURCE_STEM}.*.part.*", ".audio.*.wav"):
+    for pattern in (
+        ".fetch-*",
+        f".{SOURCE_STEM}.*.part",
+        f".{SOURCE_STEM}.*.part.*",
+        ".audio.*.wav",
+        ".proxy.part.mp4",
+    ):
         for old in workdir.glob(pattern):
             shutil.rmtree(old) if old.is_dir() else old.unlink()
 

@@ -67,7 +67,7 @@ STAGES = (
     Stage("transcribe", "pipeline.transcribe", "transcript.json", schemas.Transcript, "Transcribe", "chunks"),
     Stage("clips", "pipeline.clipfind", "clips.json", schemas.ClipsResult, "Find clips"),
     Stage("copy", "pipeline.copywriter", "copies.json", schemas.CopiesResult, "Write copy"),
-    Stage("render", "pipeline.render", "renders.json", schemas.RendersResult, "Render previews", "previews"),
+    Stage("render", "pipeline.render", "renders.json", schemas.RendersResult, "Prepare previews", "previews"),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 

@@ -88,6 +88,7 @@ def test_keyboard_review_counter_errors_and_bulk(live_server, admin_user, media_
     page.keyboard.press("x")
     page.click("#bulk-form button[value=approve]")
     page.wait_for_selector("text=2 clips approved.")
+    # the first was approved, then its caption edited: an edit sends it back for review
     assert list(Clip.objects.filter(video=video).order_by("index").values_list("status", flat=True)) == [
         "proposed",
         "rejected",

@@ -111,7 +111,7 @@ def test_bounds_snap_to_word_edges_and_queue_a_preview_render(
     clip.refresh_from_db()
     assert (clip.start_s, clip.end_s) == (0.5, 3.4)  # words start every 0.5 s and last 0.4 s
     assert clip.text.startswith("beans") and len(callbacks) == 1
-    assert b"the preview is being re-rendered" in response.content and b"Re-rendering the preview" in response.content
+    assert b"the preview is being prepared" in response.content and b"Preparing the preview" in response.content
     response = client.post(reverse("clip_bounds", args=[clip.pk]), {"start_s": "5", "end_s": "5.5"}, **HTMX)
     assert b"at least one second" in response.content
     response = client.post(reverse("clip_bounds", args=[clip.pk]), {"start_s": "5", "end_s": "500"}, **HTMX)
@@ -231,9 +231,13 @@ def test_the_player_polls_until_the_re_rendered_preview_lands(client, editor, me
     url = reverse("clip_media", args=[clip.pk])
     response = client.get(f"{url}?since={old + 50}", **HTMX)
     page = response.content.decode()
-    assert response.status_code == 200 and "Re-rendering the preview" in page and 'hx-trigger="every 3s"' in page
+    assert response.status_code == 200 and "Preparing the preview" in page and 'hx-trigger="every 3s"' in page
     os.utime(preview, (old + 60, old + 60))  # the worker wrote the new preview
     response = client.get(f"{url}?since={old + 50}", **HTMX)
     page = response.content.decode()
-    assert response.status_code == 286 and "Re-rendering" not in page and f"clip_0_preview.mp4?v={old + 60}" in page
+    assert (
+        response.status_code == 286
+        and "Preparing the preview" not in page
+        and f"clip_0_preview.mp4?v={old + 60}" in page
+    )
     assert "clip_0_preview.vtt?v=" in page

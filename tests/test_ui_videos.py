@@ -151,7 +151,7 @@ def test_the_video_page_shows_stages_transcript_chapters_and_player(client, edit
     )
     client.force_login(editor)
     page = client.get(video.get_absolute_url()).content.decode()
-    for label in ["Ingest", "Transcribe", "Find clips", "Write copy", "Render previews"]:
+    for label in ["Ingest", "Transcribe", "Find clips", "Write copy", "Prepare previews"]:
         assert label in page
     assert 'data-seek="0.0"' in page and 'data-seek="2.5"' in page and "Space and money" in page
     assert "Coffee beans are roasted seeds." in page
