@@ -13,7 +13,7 @@ bounds and a poster; a clip is reviewable as soon as it exists.
 import subprocess
 from pathlib import Path
 
-from . import crop_plan, face_analysis, speakers, subtitles
+from . import atomic, crop_plan, face_analysis, speakers, subtitles
 from .errors import InputError
 from .probe import ffmpeg_input
 from .progress import Progress, no_progress
@@ -185,7 +185,7 @@ def write_poster(media_path: Path, crop: CropPath, start_s: float, end_s: float,
     x, y = int(xs[-1]), int(ys[-1])
     width = min(POSTER_WIDTH, crop.width)
     out_path = Path(out_path)
-    tmp = out_path.with_name(f".{out_path.stem}.part.jpg")
+    tmp = atomic.temp_path(out_path)
     result = subprocess.run(
         [
             "ffmpeg",

@@ -11,6 +11,7 @@ picture, so they fit the proxy as they fit the original.
 import subprocess
 from pathlib import Path
 
+from . import atomic
 from .errors import InputError
 from .probe import ffmpeg_input
 from .progress import Progress, no_progress
@@ -50,7 +51,7 @@ def _video_copyable(media: MediaInfo) -> bool:
 def write_proxy(media_path: Path, media: MediaInfo, out_path: Path, progress: Progress = no_progress) -> Path:
     """Write the proxy of `media_path` to `out_path` (whole or not at all); returns out_path."""
     out_path = Path(out_path)
-    tmp_path = out_path.with_name(f".{out_path.stem}.part.mp4")
+    tmp_path = atomic.temp_path(out_path)
     if _video_copyable(media):
         video_args = ["-c:v", "copy"]
     else:
