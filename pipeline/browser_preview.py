@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import atomic, crop_plan, face_analysis, speakers, subtitles
 from .errors import InputError
-from .probe import ffmpeg_input
+from .probe import ffmpeg_input, input_args
 from .progress import Progress, no_progress
 from .schemas import ClipPreview, CropPath, FaceSamplesFile, MediaInfo, PipelineOptions, Word
 
@@ -196,8 +196,7 @@ def write_poster(media_path: Path, crop: CropPath, start_s: float, end_s: float,
             "error",
             "-ss",
             f"{start_s + at_s:.3f}",
-            "-i",
-            ffmpeg_input(media_path),
+            *input_args(media_path),
             "-frames:v",
             "1",
             "-vf",
