@@ -12,7 +12,13 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse, Strea
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect, HttpResponseClientRefresh
+from django_htmx.http import (
+    HTMX_STOP_POLLING,
+    HttpResponseClientRedirect,
+    HttpResponseClientRefresh,
+    reswap,
+    retarget,
+)
 
 from . import choices, export, framing, limits, previews, review, sample, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
@@ -351,6 +357,7 @@ def copy_save(request, clip_id):
     if not form.is_valid():
         context = _card(request, clip, form=form)
         return render(request, "clips/clip_list.html#copy_form", context)
+    was_approved = clip.status == Clip.Status.APPROVED
     result = review.copy_save(
         clip=clip,
         user=request.user,
@@ -360,6 +367,11 @@ def copy_save(request, clip_id):
         title=form.cleaned_data["title"] if "title" in request.POST else None,  # absent: left as it is
     )
     if result.saved:
+        clip.refresh_from_db()
+        if was_approved and clip.status != Clip.Status.APPROVED and request.htmx:
+            # The edit sent the clip back to review: redraw the whole card, badge included.
+            response = _render_card(request, clip, saved=True, returned_to_review=True)
+            return reswap(retarget(response, f"#clip-{clip.pk}"), "outerHTML")
         context = _card(request, clip, saved=True)
         return render(request, "clips/clip_list.html#copy", context)
     for name, error in result.errors.items():

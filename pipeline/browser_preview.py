@@ -13,9 +13,9 @@ bounds and a poster; a clip is reviewable as soon as it exists.
 import subprocess
 from pathlib import Path
 
-from . import crop_plan, face_analysis, speakers, subtitles
+from . import atomic, crop_plan, face_analysis, speakers, subtitles
 from .errors import InputError
-from .probe import ffmpeg_input
+from .probe import ffmpeg_input, input_args
 from .progress import Progress, no_progress
 from .schemas import ClipPreview, CropPath, FaceSamplesFile, MediaInfo, PipelineOptions, Word
 
@@ -185,7 +185,7 @@ def write_poster(media_path: Path, crop: CropPath, start_s: float, end_s: float,
     x, y = int(xs[-1]), int(ys[-1])
     width = min(POSTER_WIDTH, crop.width)
     out_path = Path(out_path)
-    tmp = out_path.with_name(f".{out_path.stem}.part.jpg")
+    tmp = atomic.temp_path(out_path)
     result = subprocess.run(
         [
             "ffmpeg",
@@ -196,8 +196,7 @@ def write_poster(media_path: Path, crop: CropPath, start_s: float, end_s: float,
             "error",
             "-ss",
             f"{start_s + at_s:.3f}",
-            "-i",
-            ffmpeg_input(media_path),
+            *input_args(media_path),
             "-frames:v",
             "1",
             "-vf",

@@ -195,6 +195,7 @@ def _remove_leftovers(workdir: Path) -> None:
         f".{SOURCE_STEM}.*.part.*",
         ".audio.*.wav",
         ".proxy.part.mp4",
+        ".proxy.*.part.mp4",
     ):
         for old in workdir.glob(pattern):
             shutil.rmtree(old) if old.is_dir() else old.unlink()

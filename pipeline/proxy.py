@@ -9,10 +9,12 @@ picture, so they fit the proxy as they fit the original.
 """
 
 import subprocess
+import tempfile
 from pathlib import Path
 
+from . import atomic
 from .errors import InputError
-from .probe import ffmpeg_input
+from .probe import ffmpeg_input, input_args
 from .progress import Progress, no_progress
 from .schemas import MediaInfo
 
@@ -50,7 +52,7 @@ def _video_copyable(media: MediaInfo) -> bool:
 def write_proxy(media_path: Path, media: MediaInfo, out_path: Path, progress: Progress = no_progress) -> Path:
     """Write the proxy of `media_path` to `out_path` (whole or not at all); returns out_path."""
     out_path = Path(out_path)
-    tmp_path = out_path.with_name(f".{out_path.stem}.part.mp4")
+    tmp_path = atomic.temp_path(out_path)
     if _video_copyable(media):
         video_args = ["-c:v", "copy"]
     else:
@@ -64,12 +66,16 @@ def write_proxy(media_path: Path, media: MediaInfo, out_path: Path, progress: Pr
         ["-c:a", "copy"] if media.audio_codec in BROWSER_AUDIO_CODECS else ["-c:a", "aac", "-b:a", "96k", "-ac", "2"]
     )
     cmd = [
-        "ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error", "-i", ffmpeg_input(media_path),
+        "ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error", *input_args(media_path),
         "-map", "0:v:0", "-map", "0:a:0", *video_args, *audio_args,
         "-movflags", "+faststart", "-progress", "pipe:1", "-nostats", "-f", "mp4", ffmpeg_input(tmp_path),
     ]  # fmt: skip
     try:
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace") as proc:
+        # stderr to a file: an unread pipe fills on a run of decoder warnings and blocks ffmpeg.
+        with (
+            tempfile.TemporaryFile() as stderr_file,
+            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file, text=True, errors="replace") as proc,
+        ):
             try:
                 for line in proc.stdout:
                     if line.startswith("out_time_us=") and media.duration > 0:
@@ -78,7 +84,9 @@ def write_proxy(media_path: Path, media: MediaInfo, out_path: Path, progress: Pr
             except BaseException:
                 proc.kill()
                 raise
-            stderr = proc.stderr.read()
+            proc.wait()
+            stderr_file.seek(0)
+            stderr = stderr_file.read().decode(errors="replace")
         if proc.returncode != 0:
             detail = (stderr.strip().splitlines() or ["unknown error"])[-1]
             raise InputError(f"Could not make the preview copy of the video ({detail[-300:]}).")

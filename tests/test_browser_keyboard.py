@@ -77,6 +77,8 @@ def test_keyboard_review_counter_errors_and_bulk(live_server, admin_user, media_
     page.click(f"#copy-{ids[0]} button[type=submit]")
     page.wait_for_selector(f"#copy-{ids[0]} :text('Caption saved')")
     assert Copy.objects.get(clip_id=ids[0]).hashtags == ["#talk", "#brand"]
+    # Approval is of what was seen: the edited caption sends the clip back to review.
+    page.wait_for_selector(f"#clip-{ids[0]}:not(.approved)")
 
     # x selects cards for the bulk action; "Approve selected" approves them
     page.keyboard.press("j")
