@@ -176,6 +176,7 @@ def one_run(count: int, talk: Path, model: str) -> dict:
     video.refresh_from_db()
     if video.status != "ready":
         raise SystemExit(f"the video failed: {[(r.stage, r.message) for r in video.stage_runs.all()]}")
+    shutil.rmtree(folder, ignore_errors=True)
     return {
         "wall_s": wall_s,
         "cpu_s": sampler.cpu_s(),

@@ -12,7 +12,7 @@ LABELS = {
     "long": "Long (60–180 s)",
     "local": "Local draft (offline)",
     "gemini": "Gemini",
-    "openai": "OpenAI-compatible server",
+    "openai": "Local model server (OpenAI-compatible)",
     "en": "English",
     "es": "Spanish",
     "fr": "French",

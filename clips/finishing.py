@@ -58,6 +58,9 @@ def preset_save(*, name: str, style: CaptionStyle, user, make_default: bool = Fa
 
 @transaction.atomic
 def preset_make_default(*, preset: CaptionPreset) -> None:
+    # Locking every preset first serialises two people choosing a default at once, so the
+    # one-default constraint is never hit (the later choice wins).
+    list(CaptionPreset.objects.select_for_update().values_list("pk", flat=True))
     CaptionPreset.objects.filter(is_default=True).exclude(pk=preset.pk).update(is_default=False)
     CaptionPreset.objects.filter(pk=preset.pk).update(is_default=True)
 

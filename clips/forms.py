@@ -1,6 +1,7 @@
 """Forms: the new-video options, caption edits, clip bounds and the clip filters."""
 
 import os
+import re
 
 from django import forms
 from django.conf import settings
@@ -14,6 +15,8 @@ from . import choices
 from .models import CaptionPreset, Clip, Copy, Video
 from .review import parse_hashtags
 from .uploads import VIDEO_EXTENSIONS, stored_name
+
+FIELD_TEMPLATE = "forms/field.html"
 
 
 class VideoForm(forms.ModelForm):
@@ -40,6 +43,7 @@ class VideoForm(forms.ModelForm):
             "subtitle_style",
             "caption_preset",
             "copy_provider",
+            "copy_model",
         ]
         labels = {
             "caption_preset": "Caption preset",
@@ -48,7 +52,12 @@ class VideoForm(forms.ModelForm):
             "max_clip_s": "Custom maximum (s)",
             "aspect": "Aspect ratio",
             "copy_provider": "Copy writer",
+            "copy_model": "Model",
+            "language": "Language",
+            "subtitle_style": "Subtitles",
+            "title": "Title",
         }
+        help_texts = {"language": "", "copy_provider": ""}  # the blank choice says it
 
     def __init__(self, *args, upload_refused: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,6 +68,8 @@ class VideoForm(forms.ModelForm):
         presets = self.fields["caption_preset"]
         presets.empty_label = "None: the subtitle style's look"
         presets.initial = CaptionPreset.objects.filter(is_default=True).values_list("pk", flat=True).first()
+        for field in self.fields.values():  # {{ form.x.as_field_group }}: label, widget, errors
+            field.template_name = FIELD_TEMPLATE
 
     def clean(self):
         data = super().clean()
@@ -94,6 +105,14 @@ class VideoForm(forms.ModelForm):
             data["min_clip_s"], data["max_clip_s"] = Video.PRESET_BOUNDS_S.get(data.get("clip_preset"), (30, 90))
         return data
 
+    def clean_copy_model(self):
+        # Picked from the server's /v1/models list; it travels to that server as a JSON string,
+        # so only the characters model names use (Ollama 'qwen2.5:3b', paths 'org/model.gguf').
+        name = self.cleaned_data.get("copy_model", "").strip()
+        if name and not re.fullmatch(r"[\w.:/@+-]{1,200}", name):
+            raise forms.ValidationError("Pick one of the models the server lists.")
+        return name
+
     def video_fields(self) -> dict:
         fields = {name: self.cleaned_data[name] for name in self.Meta.fields}
         preset = fields["caption_preset"]
@@ -102,27 +121,51 @@ class VideoForm(forms.ModelForm):
 
 
 class CopyForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, strip=True)
-    hashtags = forms.CharField(required=False, help_text="Separated by spaces")
+    """One card's caption editor; many on a page, so no ids (labels wrap their inputs)."""
+
+    title = forms.CharField(
+        max_length=70,
+        required=False,
+        strip=True,
+        label="Title",
+        help_text="(Shorts / reels, at most 70 characters)",
+        widget=forms.TextInput(attrs={"class": "title-input"}),
+    )
+    text = forms.CharField(
+        label="Caption", widget=forms.Textarea(attrs={"rows": 5, "class": "caption-input"}), required=False, strip=True
+    )
+    hashtags = forms.CharField(
+        label="Hashtags", required=False, widget=forms.TextInput(attrs={"class": "hashtags-input"})
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id=False, **kwargs)
+        for field in self.fields.values():
+            field.template_name = FIELD_TEMPLATE
 
     @classmethod
     def for_copy(cls, copy: Copy | None):
         if copy is None:
-            return cls(initial={"text": "", "hashtags": "", "version": 1})
-        return cls(initial={"text": copy.text, "hashtags": " ".join(copy.hashtags), "version": copy.version})
+            return cls(initial={"title": "", "text": "", "hashtags": "", "version": 1})
+        initial = {"title": copy.title, "text": copy.text, "hashtags": " ".join(copy.hashtags), "version": copy.version}
+        return cls(initial=initial)
 
     def hashtag_list(self) -> list[str]:
         return parse_hashtags(self.cleaned_data.get("hashtags", ""))
 
 
 class BoundsForm(forms.Form):
-    start_s = forms.FloatField(min_value=0, label="Start (s)")
-    end_s = forms.FloatField(min_value=0, label="End (s)")
+    start_s = forms.FloatField(min_value=0, label="Start (s)", widget=forms.NumberInput(attrs={"step": "0.1"}))
+    end_s = forms.FloatField(min_value=0, label="End (s)", widget=forms.NumberInput(attrs={"step": "0.1"}))
 
     def __init__(self, *args, clip: Clip | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
+        if clip is not None and not args and "data" not in kwargs:  # unbound: the clip's bounds
+            kwargs.setdefault("initial", {"start_s": round(clip.start_s, 2), "end_s": round(clip.end_s, 2)})
+        super().__init__(*args, auto_id=False, **kwargs)
         self.clip = clip
+        for field in self.fields.values():
+            field.template_name = FIELD_TEMPLATE
 
     def clean(self):
         data = super().clean()

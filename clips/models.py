@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from pipeline.schemas import CLIP_PRESETS_S
 from pipeline.stages import STAGE_NAMES
+from pipeline.word_range import middle_s
 
 from . import choices
 
@@ -46,6 +47,9 @@ class Video(models.Model):
     subtitle_style = models.CharField(max_length=10, default="clean", choices=choices.SUBTITLE_STYLES)
     copy_provider = models.CharField(
         max_length=10, blank=True, choices=choices.PROVIDERS, help_text="Blank = the site default"
+    )
+    copy_model = models.CharField(
+        max_length=200, blank=True, help_text="Model on the local model server; blank = CLIPER_OPENAI_MODEL"
     )
     # Finishing: the caption look (a pipeline.schemas.CaptionStyle as JSON; {} = the built-in look
     # named by subtitle_style), copied from a brand preset when the video was added, then editable.
@@ -287,6 +291,26 @@ class Transcript(models.Model):
     def text(self):
         return " ".join(word["text"] for word in self.words)
 
+    def chapters(self) -> list[dict]:
+        """The text split by topic: [{"start", "end", "title", "text"}], one chapter when there are
+        no topics. Every word lands in exactly one chapter (pipeline.word_range: by its middle);
+        words before the first topic or after the last go to the nearest chapter. Linear: words
+        and topics are both in time order, so one pass over the words does it."""
+        words = self.words
+        if not words:
+            return []
+        topics = self.topics or [{"start": words[0]["start"], "end": words[-1]["end"], "title": ""}]
+        chapters, next_word = [], 0
+        for number, topic in enumerate(topics, 1):
+            last = number == len(topics)
+            first_word = next_word
+            while next_word < len(words) and (last or middle_s(words[next_word]) < topic["end"]):
+                next_word += 1
+            inside = [word["text"] for word in words[first_word:next_word]]
+            title = topic.get("title") or (" ".join(inside[:6]) + ("…" if len(inside) > 6 else ""))
+            chapters.append({"start": topic["start"], "end": topic["end"], "title": title, "text": " ".join(inside)})
+        return chapters
+
 
 class Clip(models.Model):
     class Status(models.TextChoices):
@@ -449,6 +473,7 @@ class Copy(models.Model):
     text = models.TextField(blank=True)
     hashtags = models.JSONField(default=list)
     hook = models.TextField(blank=True)
+    title = models.CharField(max_length=70, blank=True, help_text="Shorts / reels title")
     topics = models.JSONField(default=list)
     engagement_score = models.FloatField(null=True, blank=True)
     viral_potential = models.FloatField(null=True, blank=True)

@@ -21,6 +21,7 @@ def pipeline_options(video) -> PipelineOptions:
         min_clip_s=video.min_clip_s,
         max_clip_s=video.max_clip_s,
         copy_provider=video.copy_provider or None,
+        openai_model=video.copy_model or None,
         aspect=video.aspect,
         strategy=video.strategy,
         subtitle_style=video.subtitle_style,

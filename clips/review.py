@@ -46,7 +46,9 @@ class CopySaveResult:
     conflict: Copy | None = None  # the newer copy someone else saved, when there was a conflict
 
 
-def copy_save(*, clip: Clip, user, text: str, hashtags: list[str], base_version: int) -> CopySaveResult:
+def copy_save(
+    *, clip: Clip, user, text: str, hashtags: list[str], base_version: int, title: str | None = None
+) -> CopySaveResult:
     """Saves an edited caption if nobody saved a newer version since `base_version` was loaded.
 
     Goes through services.copy_write (compare-and-set on the version, history, approval reset),
@@ -59,7 +61,12 @@ def copy_save(*, clip: Clip, user, text: str, hashtags: list[str], base_version:
         return CopySaveResult(copy=copy, saved=False, errors=errors)
     written = services.copy_write(
         clip=clip,
-        fields={"text": text, "hashtags": hashtags, "failure_reason": ""},
+        fields={
+            "text": text,
+            "hashtags": hashtags,
+            "failure_reason": "",
+            **({} if title is None else {"title": title}),
+        },
         source=CopyEdit.Source.EDIT,
         user=user,
         base_version=base_version,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Prefetch, Q
 from django.utils import timezone
 
 from pipeline.stages import STAGES
@@ -23,18 +23,22 @@ CLIP_SORTS = {
 
 def videos_for_list():
     """Videos with clip counts (all / approved / waiting for review) and the owner, newest first."""
-    return Video.objects.select_related("owner").annotate(
-        clip_count=Count("clips"),
-        approved_count=Count("clips", filter=Q(clips__status=Clip.Status.APPROVED)),
-        proposed_count=Count("clips", filter=Q(clips__status=Clip.Status.PROPOSED)),
-    )
+    return (
+        Video.objects.select_related("owner")
+        .annotate(
+            clip_count=Count("clips"),
+            approved_count=Count("clips", filter=Q(clips__status=Clip.Status.APPROVED)),
+            proposed_count=Count("clips", filter=Q(clips__status=Clip.Status.PROPOSED)),
+        )
+        .order_by("-created", "-pk")
+    )  # explicit: GROUP BY drops the model's default ordering
 
 
 def clips_for_review(
     video: Video, *, status: str = "", style: str = "", min_score: float | None = None, sort: str = "position"
 ):
     """A video's clips with their copy, filtered by status, copy style and minimum score (0..1)."""
-    from django.db.models import ExpressionWrapper, F, FloatField
+    from django.db.models import FloatField
 
     edits = Prefetch("copy__edits", queryset=CopyEdit.objects.select_related("user"))
     clips = (
@@ -103,21 +107,20 @@ def dashboard_figures() -> dict:
     queued = StageRun.objects.filter(state=StageRun.State.QUEUED).count()
     failed = StageRun.objects.filter(state=StageRun.State.FAILED).select_related("video").order_by("-finished_at")[:20]
     finals = ClipJob.objects.filter(kind=ClipJob.Kind.FINAL, state__in=ClipJob.ACTIVE_STATES).count()
+    took = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
+    per_stage = {
+        row["stage"]: row
+        for row in StageRun.objects.filter(
+            state=StageRun.State.DONE, started_at__isnull=False, finished_at__isnull=False
+        )
+        .values("stage")
+        .annotate(runs=Count("id"), mean=Avg(took), longest=Max(took))
+    }
     timings = []
-    done = StageRun.objects.filter(state=StageRun.State.DONE, started_at__isnull=False, finished_at__isnull=False)
-    durations: dict[str, list[float]] = {}
-    for stage, started, finished in done.values_list("stage", "started_at", "finished_at")[:5000]:
-        durations.setdefault(stage, []).append((finished - started).total_seconds())
     for stage in STAGES:
-        values = durations.get(stage.name, [])
+        row = per_stage.get(stage.name, {"runs": 0, "mean": None, "longest": None})
         timings.append(
-            StageTiming(
-                stage.name,
-                stage.label,
-                len(values),
-                sum(values) / len(values) if values else None,
-                max(values) if values else None,
-            )
+            StageTiming(stage.name, stage.label, row["runs"], _seconds(row["mean"]), _seconds(row["longest"]))
         )
     approvals = videos_for_list().filter(clip_count__gt=0)[:50]
     return {
@@ -132,6 +135,18 @@ def dashboard_figures() -> dict:
         "disk": disk_usage(),
         "now": timezone.now(),
     }
+
+
+def _seconds(duration) -> float | None:
+    return duration.total_seconds() if duration is not None else None
+
+
+def clip_counts(video: Video) -> dict[str, int]:
+    """How many of a video's clips are in each review status, and "total", in one query."""
+    counts = video.clips.aggregate(
+        total=Count("id"), **{status: Count("id", filter=Q(status=status)) for status in Clip.Status.values}
+    )
+    return counts
 
 
 @dataclass

@@ -5,6 +5,7 @@ from . import finish_views, framing_views, media, views
 urlpatterns = [
     path("", views.video_list, name="video_list"),
     path("videos/new", views.video_new, name="video_new"),
+    path("videos/new/model-server", views.local_model_server, name="local_model_server"),
     path("videos/sample", views.sample_new, name="sample_new"),
     path("videos/<int:video_id>/", views.video_detail, name="video_detail"),
     path("videos/<int:video_id>/progress", views.video_progress, name="video_progress"),

@@ -1,20 +1,26 @@
 """Pages and htmx partials. Thin: permissions and forms here, rules in services/review/selectors."""
 
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
+from django_htmx.http import (
+    HTMX_STOP_POLLING,
+    HttpResponseClientRedirect,
+    HttpResponseClientRefresh,
+    reswap,
+    retarget,
+)
 
-from . import choices, export, framing, limits, review, sample, selectors, services
+from . import choices, export, framing, limits, previews, review, sample, selectors, services
 from .forms import BoundsForm, ClipFilterForm, CopyForm, VideoForm
 from .media import media_path
 from .models import Clip, Copy, StageRun, Video
@@ -55,13 +61,22 @@ def video_list(request):
     videos = selectors.videos_for_list()
     if not request.user.has_perm("clips.view_video"):
         videos = videos.none()
-    context = {"videos": videos, "form": VideoForm(), "processing": any(v.status in _ACTIVE for v in videos)}
+    page = Paginator(videos, VIDEOS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "videos": page.object_list,
+        "page": page,
+        "form": VideoForm(),
+        "processing": any(v.status in _ACTIVE for v in page.object_list),
+    }
     if request.htmx and request.GET.get("part") == "rows":
-        return render(request, "clips/video_list.html#rows", context)
+        response = render(request, "clips/video_list.html#rows", context)
+        return response if context["processing"] else _stop_polling(response)
     return render(request, "clips/video_list.html", context)
 
 
 _ACTIVE = (Video.Status.NEW, Video.Status.PROCESSING)
+VIDEOS_PER_PAGE = 25
+CLIPS_PER_PAGE = 24
 
 
 @require_POST
@@ -71,7 +86,8 @@ def video_new(request):
     if not form.is_valid():
         # htmx does not swap 4xx answers by default: the form comes back as 200 with its errors.
         template = "clips/video_list.html#new_video" if request.htmx else "clips/video_list.html"
-        context = {"form": form, "videos": selectors.videos_for_list(), "show_form": True}
+        page = Paginator(selectors.videos_for_list(), VIDEOS_PER_PAGE).get_page(1)
+        context = {"form": form, "videos": page.object_list, "page": page, "show_form": True}
         return render(request, template, context, status=200 if request.htmx else 400)
     data = form.cleaned_data
     video = services.video_create(
@@ -85,6 +101,23 @@ def video_new(request):
     if request.htmx:
         return HttpResponseClientRedirect(video.get_absolute_url())
     return redirect(video)
+
+
+@require_GET
+@permission_required("clips.add_video", raise_exception=True)
+def local_model_server(request):
+    """The new-video form's model picker: whether the configured local model server answers and
+    the models it lists. The URL is the site's setting; nothing in the request chooses it."""
+    from pipeline import config
+    from pipeline.copywriter.local_server import server_status
+
+    site = config.pipeline_options({name.lower(): value for name, value in settings.CLIPER.items()})
+    chosen = request.GET.get("copy_provider") or site.copy_provider
+    context = {"shown": chosen == "openai", "picked": request.GET.get("copy_model", "")}
+    if context["shown"]:
+        context["server"] = server_status(site.openai_base_url, site.openai_api_key.get_secret_value())
+        context["site_model"] = site.openai_model
+    return render(request, "clips/video_list.html#local_model_server", context)
 
 
 @require_POST
@@ -114,10 +147,10 @@ def video_detail(request, video_id):
     transcript = getattr(video, "transcript", None) if hasattr(video, "transcript") else None
     context.update(
         {
-            "chapters": _chapters(transcript),
+            "chapters": transcript.chapters() if transcript else [],
             "transcript": transcript,
             "media_file": selectors.media_file_of(video),
-            "clip_counts": {s: video.clips.filter(status=s).count() for s in Clip.Status.values},
+            "clip_counts": selectors.clip_counts(video),
         }
     )
     if video.clips.exists():
@@ -125,22 +158,6 @@ def video_detail(request, video_id):
 
         context.update(captions_context(request, video))
     return render(request, "clips/video_detail.html", context)
-
-
-def _chapters(transcript) -> list[dict]:
-    """Transcript text split by topic: [{"start", "end", "title", "text"}]; one chapter without topics."""
-    if transcript is None or not transcript.words:
-        return []
-    words = transcript.words
-    topics = transcript.topics or [{"start": words[0]["start"], "end": words[-1]["end"], "title": ""}]
-    chapters = []
-    for number, topic in enumerate(topics, 1):
-        inside = [w["text"] for w in words if topic["start"] - 1e-6 <= w["start"] < topic["end"] - 1e-6]
-        if number == len(topics):  # the last chapter takes any trailing words
-            inside = [w["text"] for w in words if w["start"] >= topic["start"] - 1e-6]
-        title = topic.get("title") or (" ".join(inside[:6]) + ("…" if len(inside) > 6 else ""))
-        chapters.append({"start": topic["start"], "end": topic["end"], "title": title, "text": " ".join(inside)})
-    return chapters
 
 
 @require_GET
@@ -182,7 +199,7 @@ def _progress_or_redirect(request, video):
 # --- clips -------------------------------------------------------------------------------
 
 _FETCH = object()
-REGENERATE_POLLS = 90  # the copy block (every 2 s) and the player (every 3 s) stop waiting after that  # "look the copy up" (None means "there is none")
+REGENERATE_WAIT_S = 180  # the copy block and the player stop waiting for new copy / a new preview then  # "look the copy up" (None means "there is none")
 
 
 def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
@@ -190,6 +207,10 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
     when it was fetched with the clip (the grid does, with its edits prefetched)."""
     if copy is _FETCH:
         copy = Copy.objects.filter(clip=clip).first()
+    if "preview" not in extra:
+        extra["preview"] = previews.card_preview(clip)
+    if "waiting_preview" not in extra:
+        extra["waiting_preview"] = extra["preview"] is None and previews.being_prepared(clip)
     return {
         "clip": clip,
         "copy": copy,
@@ -197,6 +218,7 @@ def _card(request, clip: Clip, copy=_FETCH, **extra) -> dict:
         "caption_rules": review.browser_caption_rules(),
         "framing": framing.clip_framing(clip),
         "layout_choices": choices.LAYOUTS,
+        "bounds": BoundsForm(clip=clip),
         **extra,
     }
 
@@ -207,12 +229,31 @@ def clip_list(request, video_id):
     _require(request.user.has_perm("clips.view_clip"))
     filters = ClipFilterForm(request.GET or None)
     clips = selectors.clips_for_review(video, **filters.filters())
-    cards = [_card(request, clip, copy=selectors.copy_of(clip)) for clip in clips]
+    # Read once for all cards, and only when some card needs it.
+    media_file, words, render_running = previews.playable_media(video), None, None
+    cards = []
+    page = Paginator(clips, CLIPS_PER_PAGE).get_page(request.GET.get("page"))
+    for clip in page.object_list:
+        preview = None
+        if previews.current_preview(clip) is not None:
+            words = previews.transcript_words(video) if words is None else words
+            preview = previews.card_preview(clip, media_file=media_file, words=words)
+        if preview is None and render_running is None:
+            render_running = previews.render_stage_running(video)
+        cards.append(
+            _card(
+                request,
+                clip,
+                copy=selectors.copy_of(clip),
+                preview=preview,
+                waiting_preview=preview is None and render_running,
+            )
+        )
     context = {
         "video": video,
         "cards": cards,
+        "page": page,
         "filters": filters if request.GET else ClipFilterForm(),
-        "total": video.clips.count(),
         **export.approved_context(video),
         "caption_rules": review.browser_caption_rules(),
         "search": _moment_search(request, video),
@@ -278,16 +319,25 @@ def _clip_list_url(video):
 
 @require_GET
 def copy_view(request, clip_id):
-    """The copy block of a card; `?after=N` polls until a version newer than N exists."""
+    """The copy block of a card; `?after=N&since=T` polls (from time T) until a version newer
+    than N exists, or REGENERATE_WAIT_S passed; then htmx is told to stop polling."""
     clip = _get_clip_for_user(request, clip_id)
-    after, tries = request.GET.get("after", ""), request.GET.get("tries", "0")
+    after, since = request.GET.get("after", ""), request.GET.get("since", "")
+    since_s = int(since) if since.isdigit() else int(time.time())  # no start given: from now
     context = _card(request, clip)
-    if after.isdigit() and (context["copy"] is None or context["copy"].version <= int(after)):
-        if tries.isdigit() and int(tries) >= REGENERATE_POLLS:
-            context["regenerate_late"] = True
+    polled = after.isdigit()
+    if polled and (context["copy"] is None or context["copy"].version <= int(after)):
+        if time.time() - since_s < REGENERATE_WAIT_S:
+            context["waiting_after"], context["waiting_since"] = int(after), since_s
         else:
-            context["waiting_after"], context["tries"] = int(after), int(tries) + 1 if tries.isdigit() else 1
-    return render(request, "clips/clip_list.html#copy", context)
+            context["regenerate_late"] = True
+    response = render(request, "clips/clip_list.html#copy", context)
+    return _stop_polling(response) if polled and "waiting_after" not in context else response
+
+
+def _stop_polling(response):
+    response.status_code = HTMX_STOP_POLLING  # 286: htmx swaps it in and stops the element's poll
+    return response
 
 
 @require_GET
@@ -307,14 +357,21 @@ def copy_save(request, clip_id):
     if not form.is_valid():
         context = _card(request, clip, form=form)
         return render(request, "clips/clip_list.html#copy_form", context)
+    was_approved = clip.status == Clip.Status.APPROVED
     result = review.copy_save(
         clip=clip,
         user=request.user,
         text=form.cleaned_data["text"],
         hashtags=form.hashtag_list(),
         base_version=form.cleaned_data["version"],
+        title=form.cleaned_data["title"] if "title" in request.POST else None,  # absent: left as it is
     )
     if result.saved:
+        clip.refresh_from_db()
+        if was_approved and clip.status != Clip.Status.APPROVED and request.htmx:
+            # The edit sent the clip back to review: redraw the whole card, badge included.
+            response = _render_card(request, clip, saved=True, returned_to_review=True)
+            return reswap(retarget(response, f"#clip-{clip.pk}"), "outerHTML")
         context = _card(request, clip, saved=True)
         return render(request, "clips/clip_list.html#copy", context)
     for name, error in result.errors.items():
@@ -342,7 +399,7 @@ def copy_regenerate(request, clip_id):
     except limits.OverBudget as exc:
         return render(request, "clips/clip_list.html#copy", _card(request, clip, work_refused=str(exc)))
     services.copy_regenerate(clip=clip)
-    context = _card(request, clip, waiting_after=copy.version if copy else 0)
+    context = _card(request, clip, waiting_after=copy.version if copy else 0, waiting_since=int(time.time()))
     return render(request, "clips/clip_list.html#copy", context)
 
 
@@ -362,7 +419,10 @@ def clip_bounds(request, clip_id):
         except ValueError as exc:
             form.add_error(None, str(exc))
         else:
-            return _render_card(request, clip, bounds_saved=True, rerender_since=int(time.time()))
+            # Browser previews were planned again from the stored face samples; otherwise
+            # (server previews, or bounds beyond the analysed range) a task prepares it.
+            waiting = previews.card_preview(clip) is None
+            return _render_card(request, clip, bounds_saved=True, rerender_since=int(time.time()) if waiting else None)
     if not request.htmx:
         messages.error(request, " ".join(form.errors.get("__all__", [])) or "Check the start and end.")
         return redirect("clip_list", clip.video_id)
@@ -371,19 +431,22 @@ def clip_bounds(request, clip_id):
 
 @require_GET
 def clip_media(request, clip_id):
-    """The player of a card; `?since=EPOCH_S` polls until a preview newer than that exists."""
+    """The player of a card. `?since=EPOCH_S` polls until a preview newer than that exists (after
+    new bounds); `?wait=preview` polls while the render stage has not reached this clip yet."""
     clip = _get_clip_for_user(request, clip_id)
-    since, tries = request.GET.get("since", ""), request.GET.get("tries", "0")
-    context = {"clip": clip}
-    try:
-        mtime = (Path(settings.MEDIA_ROOT) / clip.preview).stat().st_mtime if clip.preview else 0
-    except OSError:
-        mtime = 0
+    since = request.GET.get("since", "")
+    preview = previews.card_preview(clip)
+    context = {"clip": clip, "preview": preview}
+    context["waiting_preview"] = preview is None and previews.being_prepared(clip)
+    mtime = previews.preview_mtime(clip)
     context["preview_version"] = int(mtime)
     waiting = since.isdigit() and mtime <= int(since) and not clip.render_warning
-    if waiting and tries.isdigit() and int(tries) < REGENERATE_POLLS:
-        context["rerender_since"], context["tries"] = int(since), int(tries) + 1
-    return render(request, "clips/clip_list.html#clip_media", context)
+    if waiting and time.time() - int(since) < REGENERATE_WAIT_S:
+        context["rerender_since"] = int(since)
+    response = render(request, "clips/clip_list.html#clip_media", context)
+    if (since and "rerender_since" not in context) or (request.GET.get("wait") and not context["waiting_preview"]):
+        return _stop_polling(response)
+    return response
 
 
 @require_POST
@@ -399,7 +462,10 @@ def clip_final(request, clip_id):
 @require_GET
 def clip_final_status(request, clip_id):
     clip = _get_clip_for_user(request, clip_id)
-    return render(request, "clips/clip_list.html#final", _card(request, clip))
+    response = render(request, "clips/clip_list.html#final", _card(request, clip))
+    if clip.final_state not in (Clip.FinalState.QUEUED, Clip.FinalState.RENDERING):
+        return _stop_polling(response)
+    return response
 
 
 @require_GET

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import crop_plan, face_analysis, subtitles
 from .errors import InputError
+from .probe import input_args
 from .schemas import CaptionStyle, CropPath, Word
 
 
@@ -54,7 +55,7 @@ def render_caption_frame(
         # -ss before -i restarts the frame's time at 0: setpts puts it back at at_s for libass.
         cmd = [
             "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-            "-ss", f"{start_s + at_s:.3f}", "-i", f"file:{media_path}", "-frames:v", "1", "-an", "-sn",
+            "-ss", f"{start_s + at_s:.3f}", *input_args(media_path), "-frames:v", "1", "-an", "-sn",
             "-vf", f"crop={crop_w}:{crop_h}:{x}:{y},scale={width}:{height}:flags=bicubic,setsar=1,"
                    f"setpts=PTS-STARTPTS+{at_s:.3f}/TB,ass=filename='{ass_path}'",
             "-q:v", str(quality), "-f", "image2", f"file:{out_path}",

@@ -33,8 +33,8 @@ NO_SPEECH_NOTE = "No speech, so no clips"
 
 
 def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> schemas.ClipsResult:
-    """Read transcript.json from workdir, write clips.json there."""
-    from .stages import get_stage, write_model
+    """Read transcript.json from workdir; the clips.json to write (Stage.run writes it)."""
+    from .stages import get_stage
 
     transcript = get_stage("transcribe").load_output(workdir)
     if transcript is None:
@@ -51,7 +51,6 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
         progress=scaled(progress, 0.0, 0.95),
     )
     result = rerank(result, options, language=transcript.language, progress=scaled(progress, 0.95, 1.0))
-    write_model(get_stage("clips").output_path(workdir), result)
     return result
 
 
@@ -99,7 +98,7 @@ def find_clips(
     candidates = clipsai_clips(units, embeddings, min_s=min_s, max_s=max_s, sharpen=True)
     candidates += _clips_from_strong_gaps(units, strengths, boundaries, min_s, max_s)
     candidates += _clips_from_every_sentence(units, sentences, strengths, min_s, max_s)
-    candidates = settled_candidates(candidates, sentences, min_s, max_s)
+    candidates = within_topics(settled_candidates(candidates, sentences, min_s, max_s), boundaries)
     note = ""
     if not candidates:
         candidates = _fallback_clips(sentences, min_s, max_s)
@@ -107,6 +106,20 @@ def find_clips(
     loudness = sentence_loudness_db(audio, sentences) if audio is not None else None
     context = build_context(sentences, strengths, embeddings, loudness)
     return _result(topics, candidates, sentences, context, end_s, note, max_clips)
+
+
+def within_topics(candidates: list[Span], boundaries: np.ndarray) -> list[Span]:
+    """Candidates inside one topic; one spanning a topic change only where its first topic has none.
+
+    A clip across a topic change starts one subject and ends another; it is kept only for a
+    topic too short (or too awkward) to hold a clip of its own.
+    """
+    topic_of = np.r_[0, np.cumsum(boundaries)]  # topic number of each sentence
+    inside = [c for c in candidates if topic_of[c.first] == topic_of[c.end - 1]]
+    covered = {int(topic_of[c.first]) for c in inside}
+    return inside + [
+        c for c in candidates if topic_of[c.first] != topic_of[c.end - 1] and topic_of[c.first] not in covered
+    ]
 
 
 def settled_candidates(candidates: list[Span], sentences: list[Sentence], min_s, max_s) -> list[Span]:

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     # CIDRs a URL ingest may not connect to; unset = every non-public range (pipeline.netguard)
     blocked_networks: Annotated[list[str] | None, NoDecode] = None
     render_max_bytes: int = 0  # 0 = no limit beyond the disk
+    server_previews: bool = False  # encode a preview per clip instead of cropping the source in the browser
     # finals: loudness target (LUFS integrated; "off" keeps the source levels), true peak ceiling,
     # and the pause length silence trimming cuts (trimming itself is chosen per video and clip)
     loudness_lufs: float | None = -14.0

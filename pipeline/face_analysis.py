@@ -82,6 +82,14 @@ def crop_path(
     return path
 
 
+def face_samples(
+    media_path: Path, video: VideoInfo, start_s: float, end_s: float, sample_every: int, progress=None
+) -> FaceSamples:
+    """What the detector saw over `start_s`..`end_s`: kept by browser_preview, so that crop
+    paths for other bounds inside the range are planned without decoding again."""
+    return _analyse(media_path, video, start_s, end_s, sample_every, progress)
+
+
 def _analyse(
     media_path: Path, video: VideoInfo, start_s: float, end_s: float, sample_every: int, progress
 ) -> FaceSamples:

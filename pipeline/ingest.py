@@ -10,7 +10,7 @@ import wave
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import schemas, stages
+from . import atomic, proxy, schemas
 from .errors import InputError
 from .fetch import check_url, fetch, human_bytes, is_url
 from .probe import ffmpeg_input, format_duration, input_args, probe
@@ -64,7 +64,7 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
     progress(0.6, f"Extracting audio ({format_duration(info.duration)})")
     audio_path = workdir / info.audio_file
     try:
-        audio_s = extract_audio(media_path, audio_path, duration_s=info.duration, progress=scaled(progress, 0.6, 1.0))
+        audio_s = extract_audio(media_path, audio_path, duration_s=info.duration, progress=scaled(progress, 0.6, 0.8))
         if audio_s < info.duration - max(2.0, 0.1 * info.duration):
             audio_path.unlink(missing_ok=True)
             raise InputError(
@@ -78,8 +78,12 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
 
     media_file = media_path.resolve().relative_to(workdir.resolve()).as_posix()
     info = info.model_copy(update={"media_file": media_file, "title": title})
+    (workdir / proxy.PROXY_FILE).unlink(missing_ok=True)  # a rerun may bring a playable file
+    if proxy.needs_proxy(info):
+        progress(0.8, "Making a browser copy for previews")
+        proxy.write_proxy(media_path, info, workdir / proxy.PROXY_FILE, scaled(progress, 0.8, 1.0))
+        info = info.model_copy(update={"proxy_file": proxy.PROXY_FILE})
     _remove_stale_sources(workdir, keep=media_path)
-    stages.write_model(stages.get_stage("ingest").output_path(workdir), info)
     progress(1.0, "Audio ready")
     return info
 
@@ -93,9 +97,7 @@ def extract_audio(
     duration_s (the expected length) only scales the progress fraction.
     """
     wav_path = Path(wav_path)
-    fd, tmp_name = tempfile.mkstemp(dir=wav_path.parent, prefix=f".{wav_path.stem}.", suffix=".wav")
-    os.close(fd)
-    tmp_path = Path(tmp_name)
+    tmp_path = atomic.temp_path(wav_path)
     cmd = [
         "ffmpeg", "-nostdin", "-v", "error", "-y", *input_args(media_path),
         "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE_HZ), "-c:a", "pcm_s16le",
@@ -139,7 +141,7 @@ def save_upload(chunks: Iterable[bytes], dest: Path, *, max_bytes: int) -> int:
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = dest.with_name(f".{dest.name}.part")
+    tmp_path = atomic.temp_path(dest)
     written = 0
     try:
         with open(tmp_path, "wb") as f:
@@ -162,8 +164,8 @@ def _bring_into(original: Path, workdir: Path, progress: Progress) -> Path:
     # A plain ASCII name: later stages pass it to ffmpeg filters and it never needs quoting.
     suffix = "".join(ch for ch in original.suffix.lower() if ch.isascii() and (ch.isalnum() or ch == "."))[:8]
     target = workdir.resolve() / f"{SOURCE_STEM}{suffix or '.media'}"
-    tmp_path = target.with_name(f".{target.name}.part")
-    tmp_path.unlink(missing_ok=True)
+    tmp_path = atomic.temp_path(target)
+    tmp_path.unlink()  # os.link needs a free name
     try:
         try:
             os.link(resolved, tmp_path)
@@ -187,7 +189,14 @@ def _copy_with_progress(src: Path, dest: Path, progress: Progress, block_bytes: 
 
 def _remove_leftovers(workdir: Path) -> None:
     # Temporary files of an earlier run that was killed before it could clean up.
-    for pattern in (".fetch-*", f".{SOURCE_STEM}.*.part", ".audio.*.wav"):
+    for pattern in (
+        ".fetch-*",
+        f".{SOURCE_STEM}.*.part",
+        f".{SOURCE_STEM}.*.part.*",
+        ".audio.*.wav",
+        ".proxy.part.mp4",
+        ".proxy.*.part.mp4",
+    ):
         for old in workdir.glob(pattern):
             shutil.rmtree(old) if old.is_dir() else old.unlink()
 

@@ -7,7 +7,6 @@ temporary file and renamed on success, so a failed render never replaces an earl
 A poster (JPEG), SRT and VTT files are written beside the video with the same stem.
 """
 
-import os
 import subprocess
 import tempfile
 import time
@@ -15,11 +14,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import config, crop_plan, face_analysis, layouts, pacing, sound, speakers, subtitles
+from . import atomic, browser_preview, config, crop_plan, face_analysis, layouts, pacing, sound, speakers, subtitles
 from .errors import Cancelled, InputError
 from .probe import input_args
 from .progress import Progress, no_progress, scaled
-from .schemas import CaptionStyle, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
+from .schemas import CaptionStyle, ClipPreview, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
 
 FINAL_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
 PREVIEW_SIZES = {"9:16": (540, 960), "1:1": (540, 540), "16:9": (960, 540)}
@@ -115,7 +114,7 @@ def render_clip(
     # filtergraph escaping below (the original's known bug) rather than around it. Each render
     # gets its own temporary names: two renders of one clip at once never share a file.
     tmp_video, ass_path, commands_path = (
-        _unique_temp(out_path, suffix) for suffix in (".part.mp4", ".render.ass", ".render.cmd")
+        atomic.temp_path(out_path, suffix) for suffix in (".part.mp4", ".render.ass", ".render.cmd")
     )
     try:
         commands = _crop_commands(crop, duration_s, video.fps)
@@ -182,13 +181,6 @@ def render_clip(
         result.srt_file, result.vtt_file = _relative(srt_path, base_dir), _relative(vtt_path, base_dir)
     progress(1.0, "Rendered")
     return result
-
-
-def _unique_temp(out_path: Path, suffix: str) -> Path:
-    """A new hidden file beside out_path (created empty, so the name is this render's alone)."""
-    fd, name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.stem}.", suffix=suffix)
-    os.close(fd)
-    return Path(name)
 
 
 # --- sound and pacing: loudness gain and pause cuts inside the one encode -------------------
@@ -297,7 +289,7 @@ def _run_ffmpeg(cmd: list[str], duration_s: float, progress: Progress, name: str
 
 
 def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
-    tmp = _unique_temp(poster_path, ".part.jpg")
+    tmp = atomic.temp_path(poster_path)
     result = subprocess.run(
         [
             "ffmpeg",
@@ -308,8 +300,7 @@ def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
             "error",
             "-ss",
             f"{at_s:.3f}",
-            "-i",
-            f"file:{video_path}",
+            *input_args(video_path),
             "-frames:v",
             "1",
             "-q:v",
@@ -337,6 +328,50 @@ def clip_render_path(workdir: Path, clip_index: int, preview: bool, attempt: int
     return Path(workdir) / "renders" / f"clip_{clip_index}_{kind}.mp4"
 
 
+def _workdir_clip(workdir: Path, clip_index: int):
+    from .stages import get_stage
+
+    media = get_stage("ingest").load_output(workdir)
+    clips = get_stage("clips").load_output(workdir)
+    if media is None or clips is None:
+        raise InputError("Nothing to render yet: the media and its clips must be found first")
+    if not 0 <= clip_index < len(clips.clips):
+        raise InputError(f"There is no clip {clip_index}")
+    return media, clips.clips[clip_index]
+
+
+def planned_crop(
+    workdir: Path,
+    clip_index: int,
+    start_s: float,
+    end_s: float,
+    options: PipelineOptions,
+    progress: Progress = no_progress,
+) -> CropPath:
+    """Clip `clip_index`'s crop path over `start_s`..`end_s`: the browser preview's own path when
+    it was planned for these bounds, else planned from the stored face samples when they cover
+    the range, else from a new face analysis over the range plus a margin (then stored)."""
+    from .stages import get_stage, write_model
+
+    workdir = Path(workdir)
+    shown = browser_preview.load_preview(workdir, clip_index)
+    if shown is not None and shown.matches(start_s, end_s, options.aspect, options.strategy):
+        return shown.crop  # exactly the path the reviewer's page showed
+    samples = browser_preview.load_samples(workdir, clip_index)
+    media = get_stage("ingest").load_output(workdir)
+    if samples is None or not browser_preview.covers(samples, start_s, end_s):
+        samples = browser_preview.analyse_faces(
+            workdir / media.media_file, start_s, end_s, sample_every=options.face_sample_every, progress=progress
+        )
+        if not (samples.analysis_error or samples.detector_error):  # failures get retried next time
+            browser_preview.faces_path(workdir, clip_index).parent.mkdir(parents=True, exist_ok=True)
+            write_model(browser_preview.faces_path(workdir, clip_index), samples)
+    return browser_preview.plan_crop(
+        samples, start_s, end_s, aspect=options.aspect, strategy=options.strategy,
+        media_path=workdir / media.media_file,
+    )  # fmt: skip
+
+
 def render_workdir_clip(
     workdir: Path,
     clip_index: int,
@@ -348,6 +383,7 @@ def render_workdir_clip(
     end_s: float | None = None,
     words: list[Word] | None = None,
     hook_text: str = "",
+    crop: CropPath | None = None,
     attempt: int | None = None,
     layout: str = "auto",
     follow_face: int | None = None,
@@ -356,57 +392,34 @@ def render_workdir_clip(
 
     For the final render on approval: pass `preview=False`, and `start_s`/`end_s`/`words` when a
     reviewer changed the clip's times or subtitle text (defaults: clips.json and transcript.json).
+    The crop comes from planned_crop (the browser preview's path) unless `crop` is given.
     `attempt` gives a final its own file name (see clip_render_path). `layout` ("auto" or a
     layout name) and `follow_face` (a FaceTrack id) are the reviewer's framing override,
     re-planned from the stored analysis. File names in the result are relative to `workdir`.
     """
-    from .stages import get_stage, write_model
+    from .stages import get_stage
 
     workdir = Path(workdir)
-    media = get_stage("ingest").load_output(workdir)
-    clips = get_stage("clips").load_output(workdir)
-    if media is None or clips is None:
-        raise InputError("Nothing to render yet: the media and its clips must be found first")
-    if not 0 <= clip_index < len(clips.clips):
-        raise InputError(f"There is no clip {clip_index}")
-    clip = clips.clips[clip_index]
+    media, clip = _workdir_clip(workdir, clip_index)
     if words is None:
         transcript: Transcript | None = get_stage("transcribe").load_output(workdir)
         words = transcript.words if transcript else []
     start_s = clip.start if start_s is None else start_s
     end_s = clip.end if end_s is None else end_s
-    media_path = workdir / media.media_file
-    # The preview's face analysis is kept, so the final render on approval does not redo it.
-    cache_path = clip_render_path(workdir, clip_index, True).with_name(f"clip_{clip_index}_crop.json")
-    cache_key = f"{start_s:.3f}-{end_s:.3f}-{options.aspect}-{options.strategy}-{options.face_sample_every}"
-    crop = None
-    if cache_path.exists():
-        try:
-            cached = _CachedCrop.model_validate_json(cache_path.read_text())
-            crop = cached.crop if cached.key == cache_key else None
-        except ValueError:
-            crop = None
     if crop is None:
-        clip_path = clip_render_path(workdir, clip_index, preview)
-        clip_path.parent.mkdir(parents=True, exist_ok=True)
-        crop = face_analysis.crop_path(
-            media_path, start_s, end_s, aspect=options.aspect, strategy=options.strategy,
-            sample_every=options.face_sample_every, progress=scaled(progress, 0.0, 0.3),
-        )  # fmt: skip
-        speakers.write_thumbnails(media_path, start_s, crop, workdir, cache_path.with_name(f"clip_{clip_index}_face"))
-        if not crop.warning.startswith(("Face detection failed", "Face analysis failed")):
-            write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))  # failures get retried
+        crop = planned_crop(workdir, clip_index, start_s, end_s, options, scaled(progress, 0.0, 0.3))
     chosen = (crop.speakers.choice, crop.speakers.follow_face) if crop.speakers else ("auto", None)
-    if chosen != (layout, follow_face):  # kept in the crop file too, for the browser preview
+    if chosen != (layout, follow_face):
         crop = speakers.replan(crop, aspect=options.aspect, choice=layout, follow=follow_face)
-        write_model(cache_path, _CachedCrop(key=cache_key, crop=crop))
     loudness_lufs = None if preview else options.loudness_lufs
     audio = None
     if loudness_lufs is not None or options.trim_silence:
-        audio_cache = cache_path.with_name(f"clip_{clip_index}_audio.json")
-        audio = _clip_audio_analysis(media_path, start_s, end_s, loudness_lufs, options.true_peak_db, audio_cache)
+        audio_cache = clip_render_path(workdir, clip_index, True).with_name(f"clip_{clip_index}_audio.json")
+        audio = _clip_audio_analysis(
+            workdir / media.media_file, start_s, end_s, loudness_lufs, options.true_peak_db, audio_cache
+        )
     return render_clip(
-        media_path,
+        workdir / media.media_file,
         start_s,
         end_s,
         clip_render_path(workdir, clip_index, preview, attempt),
@@ -438,7 +451,7 @@ class _CachedAudio(BaseModel):
 def _clip_audio_analysis(media_path: Path, start_s: float, end_s: float, target_lufs, true_peak_db, cache_path: Path):
     """The clip's sound measured once per target (sound.analyse) and kept beside its crop path;
     None when the media has no sound track."""
-    from .stages import write_model
+    from .atomic import write_model
 
     key = f"{start_s:.3f}-{end_s:.3f}-{target_lufs}-{true_peak_db}"
     if cache_path.exists():
@@ -455,29 +468,96 @@ def _clip_audio_analysis(media_path: Path, start_s: float, end_s: float, target_
     return audio
 
 
-def _render_previews_in_parallel(
-    workdir: Path, options: PipelineOptions, total: int, progress: Progress
+def prepare_preview(
+    workdir: Path,
+    clip_index: int,
+    options: PipelineOptions,
+    progress: Progress = no_progress,
+    *,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    layout: str = "auto",
+    follow_face: int | None = None,
+) -> RenderResult:
+    """Make one clip reviewable: its crop path (face analysis over the clip plus a margin, kept
+    for later bounds changes and the final) and a poster, written as renders/clip_<i>_preview.json.
+    With `options.server_previews` (the fallback) a preview is also encoded.
+
+    This is the render stage's work for one clip; a queue task per clip may call it directly.
+    `start_s`/`end_s` default to clips.json's bounds; `layout`/`follow_face` are the reviewer's
+    framing override (see render_workdir_clip), planned again from the stored speaker analysis.
+    """
+    from .stages import write_model
+
+    workdir = Path(workdir)
+    media, clip = _workdir_clip(workdir, clip_index)
+    start_s = clip.start if start_s is None else start_s
+    end_s = clip.end if end_s is None else end_s
+    analysis_share = 0.3 if options.server_previews else 0.95
+    crop = planned_crop(workdir, clip_index, start_s, end_s, options, scaled(progress, 0.0, analysis_share))
+    if crop.speakers is not None and any(not face.thumbnail for face in crop.speakers.faces):
+        stem = browser_preview.preview_path(workdir, clip_index).with_name(f"clip_{clip_index}_face")
+        speakers.write_thumbnails(workdir / media.media_file, start_s, crop, workdir, stem)  # the person picker
+    chosen = (crop.speakers.choice, crop.speakers.follow_face) if crop.speakers else ("auto", None)
+    if chosen != (layout, follow_face):
+        crop = speakers.replan(crop, aspect=options.aspect, choice=layout, follow=follow_face)
+    poster = browser_preview.poster_path(workdir, clip_index)
+    has_poster = browser_preview.write_poster(workdir / media.media_file, crop, start_s, end_s, poster)
+    result = RenderResult(
+        clip_index=clip_index,
+        video_file="",
+        poster_file=_relative(poster, workdir) if has_poster else "",
+        width=crop.width,
+        height=crop.height,
+        preview=True,
+        warning=crop.warning,
+    )
+    if options.server_previews:
+        result = render_workdir_clip(
+            workdir, clip_index, options, preview=True, start_s=start_s, end_s=end_s, crop=crop,
+            layout=layout, follow_face=follow_face, progress=scaled(progress, analysis_share, 1.0),
+        )  # fmt: skip
+    planned = ClipPreview(
+        clip_index=clip_index,
+        start=start_s,
+        end=end_s,
+        aspect=options.aspect,
+        strategy=options.strategy,
+        crop=crop,
+        poster_file=result.poster_file,
+        video_file=result.video_file,
+        warning=crop.warning,
+    )
+    write_model(browser_preview.preview_path(workdir, clip_index), planned)
+    progress(1.0, "Reviewable")
+    return result
+
+
+def _prepare_in_parallel(
+    workdir: Path, options: PipelineOptions, order: list[int], progress: Progress
 ) -> dict[int, RenderResult | InputError]:
-    """Renders previews two at a time: face analysis is mostly one-threaded Python and decoding,
-    so a second clip keeps the other core busy (the 10-minute e2e talk renders ~1.5x faster).
+    """Prepares clips two at a time, best first: face analysis is mostly one-threaded Python and
+    decoding, so a second clip keeps the other core busy.
 
     Progress and cancellation stay on the calling thread: workers only record their fraction,
-    and stop (raising Cancelled inside render_clip, which kills its ffmpeg) once cancelled is set.
+    and stop (raising Cancelled inside the clip's work, which kills its ffmpeg) once cancelled is set.
     """
     import threading
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    fractions = [0.0] * total
+    total = len(order)
+    fractions = dict.fromkeys(order, 0.0)
     cancelled = threading.Event()
+    done_word = "previews rendered" if options.server_previews else "clips reviewable"
 
-    def render_one(clip_index: int) -> RenderResult | InputError:
+    def prepare_one(clip_index: int) -> RenderResult | InputError:
         def clip_progress(fraction: float, message: str = "") -> None:
             if cancelled.is_set():
                 raise Cancelled()
             fractions[clip_index] = fraction
 
         try:
-            return render_workdir_clip(workdir, clip_index, options, preview=True, progress=clip_progress)
+            return prepare_preview(workdir, clip_index, options, clip_progress)
         except InputError as exc:
             return exc
         finally:
@@ -485,14 +565,14 @@ def _render_previews_in_parallel(
 
     results: dict[int, RenderResult | InputError] = {}
     with ThreadPoolExecutor(max_workers=min(config.current().render_parallel, max(total, 1))) as pool:
-        pending = {pool.submit(render_one, clip_index): clip_index for clip_index in range(total)}
+        pending = {pool.submit(prepare_one, clip_index): clip_index for clip_index in order}
         try:
             while pending:
                 done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
                 for future in done:
                     results[pending.pop(future)] = future.result()
                 finished = sum(1 for r in results.values() if isinstance(r, RenderResult))
-                progress(sum(fractions) / max(total, 1), f"{finished} of {total} previews rendered")
+                progress(sum(fractions.values()) / max(total, 1), f"{finished} of {total} {done_word}")
         except BaseException:
             cancelled.set()
             for future in pending:
@@ -501,85 +581,66 @@ def _render_previews_in_parallel(
     return results
 
 
-class _CachedCrop(BaseModel):
-    key: str  # clip times, aspect, strategy and sampling the path was computed for
-    crop: CropPath
-
-
 def cached_crop(workdir: Path, clip_index: int) -> CropPath | None:
-    """The crop path the clip's last render computed, if any (for single-frame previews)."""
-    path = clip_render_path(workdir, clip_index, True).with_name(f"clip_{clip_index}_crop.json")
-    try:
-        return _CachedCrop.model_validate_json(path.read_text()).crop
-    except (OSError, ValueError):
-        return None
+    """The crop path the clip's preview shows, if it has one (for single-frame previews)."""
+    shown = browser_preview.load_preview(workdir, clip_index)
+    return shown.crop if shown is not None else None
 
 
 def run(workdir: Path, options: PipelineOptions, progress: Progress) -> RendersResult:
-    """Render a preview of every clip into workdir/renders/ and write renders.json.
+    """Make every clip reviewable, best-scored first (prepare_preview); Stage.run writes renders.json.
 
     A clip that fails is recorded with a warning and the others go on; only when every clip
     fails is that an error.
     """
-    from .stages import get_stage, write_model
-
-    workdir = Path(workdir)
-    clips = get_stage("clips").load_output(workdir)
-    if clips is None:
-        raise InputError("Nothing to render yet: the clips must be found first")
-    total = len(clips.clips)
-    results = _render_previews_in_parallel(workdir, options, total, progress)
-    renders: list[RenderResult] = []
-    errors = []
-    for clip_index in range(total):
-        outcome = results[clip_index]
-        if isinstance(outcome, RenderResult):
-            renders.append(outcome)
-            continue
-        errors.append(str(outcome))
-        renders.append(
-            RenderResult(
-                clip_index=clip_index, video_file="", width=0, height=0, preview=True,
-                warning=f"Render failed: {outcome}",
-            )
-        )  # fmt: skip
-    if total and len(errors) == total:
-        raise InputError(f"No clip could be rendered: {errors[0]}")
-    result = RendersResult(renders=renders)
-    write_model(get_stage("render").output_path(workdir), result)
-    progress(1.0, f"{total - len(errors)} previews rendered")
+    order = [spec["clip"] for spec in plan(workdir, options, progress)]
+    results = _prepare_in_parallel(Path(workdir), options, order, progress)
+    renders = [
+        outcome if isinstance(outcome, RenderResult) else _failed(clip_index, outcome)
+        for clip_index, outcome in sorted(results.items())
+    ]
+    result = join(workdir, options, [render.model_dump() for render in renders])
+    noun = "previews rendered" if options.server_previews else "clips reviewable"
+    failed = sum(1 for render in renders if render.warning.startswith(FAILED_PREFIX))
+    progress(1.0, f"{len(renders) - failed} {noun}")
     return result
 
 
 def plan(workdir: Path, options: PipelineOptions, progress: Progress) -> list[dict]:
-    """One part per clip, for workers to render at once."""
+    """One part per clip, best score first: the clips most likely to be approved are
+    reviewable first, whether one worker goes through them or many at once."""
     from .stages import get_stage
 
     clips = get_stage("clips").load_output(Path(workdir))
     if clips is None:
         raise InputError("Nothing to render yet: the clips must be found first")
-    return [{"clip": clip_index} for clip_index in range(len(clips.clips))]
+    order = sorted(range(len(clips.clips)), key=lambda i: (-clips.clips[i].score, i))
+    return [{"clip": clip_index} for clip_index in order]
 
 
 def run_part(workdir: Path, options: PipelineOptions, spec: dict, progress: Progress) -> RenderResult:
-    """The preview of one clip; a clip that cannot be rendered gives a result with the reason."""
+    """One clip made reviewable; a clip that cannot be gives a result with the reason."""
     clip_index = spec["clip"]
     try:
-        return render_workdir_clip(workdir, clip_index, options, preview=True, progress=progress)
+        return prepare_preview(workdir, clip_index, options, progress)
     except InputError as exc:
-        return RenderResult(
-            clip_index=clip_index, video_file="", width=0, height=0, preview=True, warning=f"Render failed: {exc}"
-        )
+        return _failed(clip_index, exc)
+
+
+FAILED_PREFIX = "Render failed: "
+
+
+def _failed(clip_index: int, exc: InputError) -> RenderResult:
+    return RenderResult(
+        clip_index=clip_index, video_file="", width=0, height=0, preview=True, warning=f"{FAILED_PREFIX}{exc}"
+    )
 
 
 def join(workdir: Path, options: PipelineOptions, results: list[dict]) -> RendersResult:
-    """renders.json from the parts' results; an error only when no clip could be rendered."""
-    from .stages import get_stage, write_model
-
-    renders = [RenderResult.model_validate(result) for result in results]
-    failed = [render for render in renders if not render.video_file]
+    """renders.json's content from the clips' results, in clip order (Stage.join writes it); an
+    error only when every clip failed."""
+    renders = sorted((RenderResult.model_validate(result) for result in results), key=lambda r: r.clip_index)
+    failed = [render for render in renders if render.warning.startswith(FAILED_PREFIX)]
     if renders and len(failed) == len(renders):
-        raise InputError(f"No clip could be rendered: {failed[0].warning.removeprefix('Render failed: ')}")
-    result = RendersResult(renders=renders)
-    write_model(get_stage("render").output_path(Path(workdir)), result)
-    return result
+        raise InputError(f"No clip could be rendered: {failed[0].warning.removeprefix(FAILED_PREFIX)}")
+    return RendersResult(renders=renders)

@@ -115,6 +115,7 @@ class PipelineOptions(BaseModel):
     allow_private_urls: bool = False
     blocked_networks: list[str] | None = None  # CIDRs a URL ingest may not reach; None = all non-public
     render_max_bytes: int = 0  # 0 = no limit
+    server_previews: bool = False  # also encode a preview per clip (browsers without the features)
     # Finals: loudness normalised (measured once per clip, applied in the same encode).
     loudness_lufs: float | None = -14.0  # integrated loudness target; None = leave the levels
     true_peak_db: float = -1.0
@@ -142,6 +143,7 @@ class MediaInfo(BaseModel):
     video_codec: str = ""
     audio_codec: str = ""
     size_bytes: int = 0
+    proxy_file: str = ""  # browser-playable copy for previews (pipeline.proxy), "" = the media file plays
 
 
 class Word(BaseModel):
@@ -312,6 +314,48 @@ class CropPath(BaseModel):
     # where the crop cuts (steps, never slides) to another person; clip-relative seconds
     switches: list[float] = Field(default_factory=list)
     speakers: SpeakerAnalysis | None = None  # None: single-face clip, today's tracker only
+
+
+class FaceSamplesFile(BaseModel):
+    """renders/clip_<i>_faces.json: what face analysis saw over a clip's range plus a margin.
+
+    Crop paths for any bounds inside start..end are planned from it without decoding again.
+    """
+
+    start: float  # source seconds analysed
+    end: float
+    source_width: int
+    source_height: int
+    fps: float
+    sample_every: int = 3  # every Nth frame of a shot was analysed
+    times: list[float] = Field(default_factory=list)  # seconds from `start` of each analysed frame
+    shot_ids: list[int] = Field(default_factory=list)
+    boxes: list[list[list[float]]] = Field(default_factory=list)  # per frame: [x, y, w, h, score], source px
+    cuts: list[float] = Field(default_factory=list)  # seconds from `start`
+    detector_error: str = ""
+    analysis_error: str = ""  # decoding failed: centre crops
+
+
+class ClipPreview(BaseModel):
+    """renders/clip_<i>_preview.json: what a browser needs to show clip i without an encode."""
+
+    clip_index: int
+    start: float  # the bounds the crop path was planned for
+    end: float
+    aspect: Aspect
+    strategy: Strategy
+    crop: CropPath
+    poster_file: str = ""  # relative to the work directory
+    video_file: str = ""  # an encoded preview, only with server-rendered previews
+    warning: str = ""
+
+    def matches(self, start_s: float, end_s: float, aspect: str, strategy: str) -> bool:
+        """Whether this preview was planned for these bounds and framing."""
+        return (
+            abs(self.start - start_s) < 1e-3
+            and abs(self.end - end_s) < 1e-3
+            and (self.aspect, self.strategy) == (aspect, strategy)
+        )
 
 
 class RenderResult(BaseModel):

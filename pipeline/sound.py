@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from .errors import InputError
+from .probe import input_args
 
 SILENCE_NOISE_DB = -35  # below this (dBFS) for SILENCE_MIN_S counts as silence
 SILENCE_MIN_S = 0.3
@@ -92,7 +93,7 @@ def plan_gain(
 def _measure(media_path: Path, start_s: float, duration_s: float, filters: str) -> str:
     cmd = [
         "ffmpeg", "-hide_banner", "-nostdin", "-nostats",
-        "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", "-i", f"file:{media_path}",
+        "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", *input_args(media_path),
         "-map", "0:a:0", "-vn", "-sn",
         "-af", f"{filters}loudnorm=print_format=json",  # loudnorm's first pass only: it measures
         "-f", "null", "-",

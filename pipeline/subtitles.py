@@ -6,9 +6,10 @@ so ASS override characters are escaped and always render literally.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
+from . import atomic
 from .schemas import BUILTIN_CAPTION_STYLES, CaptionStyle, Word
+from .word_range import words_inside
 
 MAX_LINE_CHARS = 42
 MAX_LINES = 2
@@ -64,13 +65,13 @@ class Cue:
 def clip_words(words: list[Word], start_s: float, end_s: float) -> list[CueWord]:
     """The words spoken within start_s..end_s (source seconds), with clip-relative times.
 
-    A word cut by a clip edge is kept when its middle is inside the clip.
+    A word cut by a clip edge is kept when its middle is inside the clip (pipeline.word_range).
     """
     duration_s = end_s - start_s
     selected = []
-    for word in words:
+    for word in words_inside(words, start_s, end_s):
         text = " ".join(word.text.split())
-        if not text or not start_s <= (word.start + word.end) / 2 < end_s:
+        if not text:
             continue
         start = max(0.0, word.start - start_s)
         selected.append(CueWord(text, start, max(start, min(duration_s, word.end - start_s))))
@@ -268,8 +269,4 @@ def vtt_document(cues: list[Cue]) -> str:
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write UTF-8 text atomically (temporary file beside it, then rename)."""
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+write_text = atomic.write_text  # subtitles are written whole or not at all

@@ -56,7 +56,7 @@ _models_lock = threading.Lock()
 
 
 def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> schemas.Transcript:
-    """Transcribe workdir's audio.wav (from media.json) into transcript.json."""
+    """Transcribe workdir's audio.wav (from media.json): the transcript (Stage.run writes it)."""
     workdir = Path(workdir)
     media = stages.get_stage("ingest").load_output(workdir)
     if media is None:
@@ -69,7 +69,6 @@ def run(workdir: Path, options: schemas.PipelineOptions, progress: Progress) -> 
         progress=progress,
         beam_size=default_beam_size(),
     )
-    stages.write_model(stages.get_stage("transcribe").output_path(workdir), transcript)
     return transcript
 
 
@@ -112,7 +111,7 @@ def run_part(workdir: Path, options: schemas.PipelineOptions, spec: dict, progre
 
 
 def join(workdir: Path, options: schemas.PipelineOptions, results: list[dict]) -> schemas.Transcript:
-    """The parts' words in order, as one transcript.json."""
+    """The parts' words in order: the transcript (Stage.join writes it)."""
     workdir = Path(workdir)
     parts = [TranscriptPart.model_validate(result) for result in results]
     with wave.open(str(_stage_audio(workdir)), "rb") as wav:
@@ -125,7 +124,6 @@ def join(workdir: Path, options: schemas.PipelineOptions, results: list[dict]) -
         model=options.whisper_model or "base",
         message="" if words else NO_SPEECH_MESSAGE,
     )
-    stages.write_model(stages.get_stage("transcribe").output_path(workdir), transcript)
     return transcript
 
 

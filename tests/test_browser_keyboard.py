@@ -77,6 +77,8 @@ def test_keyboard_review_counter_errors_and_bulk(live_server, admin_user, media_
     page.click(f"#copy-{ids[0]} button[type=submit]")
     page.wait_for_selector(f"#copy-{ids[0]} :text('Caption saved')")
     assert Copy.objects.get(clip_id=ids[0]).hashtags == ["#talk", "#brand"]
+    # Approval is of what was seen: the edited caption sends the clip back to review.
+    page.wait_for_selector(f"#clip-{ids[0]}:not(.approved)")
 
     # x selects cards for the bulk action; "Approve selected" approves them
     page.keyboard.press("j")
@@ -86,8 +88,9 @@ def test_keyboard_review_counter_errors_and_bulk(live_server, admin_user, media_
     page.keyboard.press("x")
     page.click("#bulk-form button[value=approve]")
     page.wait_for_selector("text=2 clips approved.")
+    # the first was approved, then its caption edited: an edit sends it back for review
     assert list(Clip.objects.filter(video=video).order_by("index").values_list("status", flat=True)) == [
-        "approved",
+        "proposed",
         "rejected",
         "approved",
         "approved",

@@ -36,6 +36,16 @@ def test_hostile_and_empty_queries_get_nothing(client, editor, media_root):
     assert all(len(p.name) < 60 for p in (video.workdir / "moments").iterdir())  # the query is never a path
 
 
+def test_a_search_before_transcription_says_so_and_is_not_remembered(client, editor, media_root):
+    video = make_processed_video(editor, media_root, clips=1)  # no transcript.json in its work directory
+    client.force_login(editor)
+    url = reverse("clip_moments", args=[video.pk])
+    client.get(url, {"about": "bees"})  # queued; the test queue runs it at once
+    page = client.get(url, {"about": "bees"}).content.decode()
+    assert "no transcript yet" in page
+    assert "Searching for moments" in client.get(url, {"about": "bees"}).content.decode()  # asked again
+
+
 def test_a_stranger_cannot_search_another_users_video(client, editor, django_user_model, media_root):
     video = make_processed_video(editor, media_root, clips=1)
     stranger = django_user_model.objects.create_user("stranger", password="pw-long-enough-123")

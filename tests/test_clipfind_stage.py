@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from nltk.metrics.segmentation import pk
 
-from pipeline import clipfind, schemas
+from pipeline import clipfind, schemas, stages
 from pipeline.cli import build_parser
 from pipeline.errors import InputError
 from pipeline.sentences import split_sentences
@@ -63,7 +63,7 @@ def test_the_stage_reads_the_transcript_and_writes_clips_json(tmp_path, talk):
     (tmp_path / "transcript.json").write_text(transcript.model_dump_json())
     options = schemas.PipelineOptions(min_clip_s=60, max_clip_s=180)
     messages = []
-    result = clipfind.run(tmp_path, options, lambda f, m="": messages.append((f, m)))
+    result = stages.get_stage("clips").run(tmp_path, options, lambda f, m="": messages.append((f, m)))
     saved = schemas.ClipsResult.model_validate_json((tmp_path / "clips.json").read_text())
     assert saved == result and result.clips
     assert all(60 <= c.end - c.start <= 180 for c in result.clips)

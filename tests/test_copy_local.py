@@ -1,5 +1,6 @@
 """The local default (no key): zero-shot style with the packaged MiniLM, extractive drafts."""
 
+import re
 import subprocess
 
 import numpy as np
@@ -25,7 +26,8 @@ def clips_of(texts, language="en"):
 
 def is_spanish_call_to_action(line: str) -> bool:
     pools = prompts.phrases("es")["calls_to_action"].values()
-    return any(line.startswith(candidate.split("$topic")[0]) for pool in pools for candidate in pool)
+    patterns = [re.escape(c).replace(r"\$topic", ".+").replace(r"\$Topic", ".+") for pool in pools for c in pool]
+    return any(re.fullmatch(pattern, line) for pattern in patterns)
 
 
 def assert_valid_drafts(result: CopiesResult, clip_indexes, max_chars=2200):

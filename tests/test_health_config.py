@@ -8,6 +8,9 @@ from clips.forms import VideoForm
 from clips.options import pipeline_options
 from pipeline import caption_rules, config
 from pipeline.copywriter import rules
+from pipeline.schemas import Word
+from pipeline.subtitles import clip_words
+from pipeline.word_range import words_inside
 
 
 def test_settings_come_from_cliper_variables(monkeypatch):
@@ -27,7 +30,8 @@ def test_settings_come_from_cliper_variables(monkeypatch):
     )
     assert site.whisper_threads == 0 and str(site.models_dir) == "/srv/models"
     options = config.pipeline_options(site, platform="x", language=None)
-    assert (options.whisper_model, options.platform, options.gemini_api_key) == ("tiny.en", "x", "g-key")
+    assert (options.whisper_model, options.platform) == ("tiny.en", "x")
+    assert options.gemini_api_key.get_secret_value() == "g-key"
     assert options.copy_provider == "gemini"  # a key and no provider chosen
 
 
@@ -77,3 +81,24 @@ def test_the_copy_stage_and_the_review_form_share_one_rule_set():
         "text": "The caption is 284 characters with its hashtags; the x limit is 280.",
     }
     assert caption_rules.browser_rules(platform="youtube", mandatory=[])["limit"] == 100
+
+
+def test_a_word_belongs_to_exactly_one_of_two_adjacent_ranges():
+    words = [Word(text=t, start=s, end=e) for t, s, e in [("a", 0.0, 1.0), ("edge", 1.8, 2.4), ("b", 2.5, 3.0)]]
+    first, second = words_inside(words, 0.0, 2.0), words_inside(words, 2.0, 4.0)
+    assert [w.text for w in first] == ["a"] and [w.text for w in second] == ["edge", "b"]  # middle 2.1
+    assert [w.text for w in clip_words(words, 2.0, 4.0)] == ["edge", "b"]  # subtitles agree
+
+
+def test_chapters_put_every_word_in_one_chapter_in_one_pass(editor):
+    from clips.models import Transcript, Video
+
+    video = Video.objects.create(owner=editor, source="url", source_url="https://example.com/v")
+    words = [{"text": f"w{i}", "start": i * 0.5, "end": i * 0.5 + 0.4} for i in range(20_000)]
+    topics = [{"start": i * 100.0, "end": (i + 1) * 100.0, "title": ""} for i in range(100)]
+    transcript = Transcript.objects.create(video=video, language="en", words=words, topics=topics[1:])
+    chapters = transcript.chapters()
+    assert len(chapters) == 99
+    assert sum(len(c["text"].split()) for c in chapters) == len(words)  # none lost, none twice
+    assert chapters[0]["text"].split()[0] == "w0" and chapters[-1]["text"].split()[-1] == "w19999"
+    assert chapters[1]["title"] == "w400 w401 w402 w403 w404 w405…"

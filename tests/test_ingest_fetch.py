@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ingest, schemas
+from pipeline import schemas, stages
 from pipeline.errors import Cancelled, InputError
 from pipeline.fetch import check_url, fetch
 from tests.ingest_support import LocalServer, lavfi_video
@@ -48,7 +48,7 @@ def test_it_downloads_a_video_and_reports_bytes_speed_and_eta(site, tmp_path):
 
 def test_the_ingest_stage_takes_a_url(site, tmp_path):
     options = schemas.PipelineOptions(source=site.url("my%20talk.mp4"), allow_private_urls=True)
-    info = ingest.run(tmp_path / "work", options, lambda f, m="": None)
+    info = stages.get_stage("ingest").run(tmp_path / "work", options, lambda f, m="": None)
     assert info.media_file == "source.mp4" and info.title == "my talk"
     assert (tmp_path / "work" / "audio.wav").is_file()
 

@@ -16,7 +16,9 @@ from tests.ingest_support import lavfi_video, run
 
 def ingest_file(path: Path, workdir: Path, **options) -> schemas.MediaInfo:
     events = []
-    info = ingest.run(workdir, schemas.PipelineOptions(source=str(path), **options), lambda f, m="": events.append(f))
+    info = stages.get_stage("ingest").run(
+        workdir, schemas.PipelineOptions(source=str(path), **options), lambda f, m="": events.append(f)
+    )
     assert events and all(0.0 <= f <= 1.0 for f in events)
     return info
 
@@ -76,7 +78,9 @@ def test_rerunning_replaces_the_outputs_and_clears_a_killed_run(good_video, tmp_
 
 def refusal(path: Path, tmp_path: Path, **options) -> str:
     with pytest.raises(InputError) as caught:
-        ingest.run(tmp_path / "work", schemas.PipelineOptions(source=str(path), **options), lambda f, m="": None)
+        stages.get_stage("ingest").run(
+            tmp_path / "work", schemas.PipelineOptions(source=str(path), **options), lambda f, m="": None
+        )
     assert not (tmp_path / "work" / "media.json").exists()
     return str(caught.value)
 

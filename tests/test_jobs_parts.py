@@ -8,7 +8,7 @@ import pytest
 
 from clips import services
 from clips.models import StagePart, Video
-from pipeline import ingest, schemas, transcribe
+from pipeline import schemas, stages, transcribe
 from pipeline.progress import no_progress
 from tests.ingest_support import SPEECH_TEXT, run, speak, video_with_audio, word_error_rate
 
@@ -114,7 +114,7 @@ def test_transcription_parts_are_cut_at_pauses_and_stitched_with_exact_times(tmp
     run(["ffmpeg", "-v", "error", "-i", str(tmp_path / "raw.wav"), "-ac", "1", "-ar", "16000", str(tmp_path / "a.wav")])
     workdir = tmp_path / "work"
     source = video_with_audio(tmp_path / "a.wav", tmp_path / "talk.mp4")
-    ingest.run(workdir, schemas.PipelineOptions(source=str(source)), no_progress)
+    stages.get_stage("ingest").run(workdir, schemas.PipelineOptions(source=str(source)), no_progress)
     monkeypatch.setattr(transcribe, "PART_S", 8.0)
     monkeypatch.setattr(transcribe, "CUT_SEARCH_S", 3.0)
     options = schemas.PipelineOptions(whisper_model="tiny.en")
@@ -122,7 +122,8 @@ def test_transcription_parts_are_cut_at_pauses_and_stitched_with_exact_times(tmp
     assert len(specs) >= 3 and specs[0]["start"] == 0 and {s["language"] for s in specs} == {"en"}
     assert all(a["end"] == b["start"] for a, b in zip(specs, specs[1:]))  # no gap, no overlap
     parts = {i: transcribe.run_part(workdir, options, specs[i], no_progress) for i in reversed(range(len(specs)))}
-    joined = transcribe.join(workdir, options, [parts[i].model_dump(mode="json") for i in range(len(specs))])
+    results = [parts[i].model_dump(mode="json") for i in range(len(specs))]
+    joined = stages.get_stage("transcribe").join(workdir, options, results)  # writes transcript.json
     whole = transcribe.transcribe(workdir / "audio.wav", model="tiny.en", language="en")
 
     assert word_error_rate(SPEECH_TEXT, " ".join(w.text for w in joined.words)) < 0.2

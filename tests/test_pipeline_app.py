@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from clips import services
+from clips import previews, services
 from clips.models import Copy, StageRun, Video
 
 from .pipeline_support import short_talk, upload_video
@@ -34,8 +34,10 @@ def test_a_video_goes_through_every_stage_to_reviewable_clips(admin_user, talk, 
     assert len(clips) == len(on_disk) >= 1
     for clip in clips:
         assert clip.copy.text and not clip.copy.failure_reason
-        assert (media_root / clip.preview).stat().st_size > 10_000
-        assert (media_root / clip.poster).exists() and (media_root / clip.subtitles_vtt).exists()
+        # reviewable in the browser: a crop path for the clip's bounds and a poster, no encode
+        preview = previews.card_preview(clip)
+        assert preview and preview["crop"]["times"] and preview["cues"] and preview["media"].endswith("source.mp4")
+        assert (media_root / clip.poster).stat().st_size > 1000 and not clip.preview
 
     # Review actions that go back to the worker: final render, new bounds, fresh copy.
     clip = clips[0]
@@ -44,13 +46,14 @@ def test_a_video_goes_through_every_stage_to_reviewable_clips(admin_user, talk, 
     clip.refresh_from_db()
     assert clip.final_state == "done" and clip.final_progress == 1.0, clip.render_warning
     assert probe_size(media_root / clip.final) == (1080, 1920)
-    old_preview_mtime = (media_root / clip.preview).stat().st_mtime_ns
-    with run_queue():
+    with run_queue() as tasks:
         services.clip_set_bounds(clip=clip, start_s=clip.start_s + 1.3, end_s=clip.end_s - 0.7)
     clip.refresh_from_db()
     words = video.transcript.words
     assert clip.start_s in {w["start"] for w in words} and clip.end_s in {w["end"] for w in words}
-    assert clip.final_state == "" and (media_root / clip.preview).stat().st_mtime_ns != old_preview_mtime
+    # planned again from the stored face samples at once: no task went to the worker
+    assert clip.final_state == "" and previews.card_preview(clip)["start"] == clip.start_s
+    assert not tasks
     version = clip.copy.version
     with run_queue():
         services.copy_regenerate(clip=clip)
@@ -58,9 +61,11 @@ def test_a_video_goes_through_every_stage_to_reviewable_clips(admin_user, talk, 
     assert clip.copy.version == version + 1 and clip.copy.text
     clips = list(video.clips.all())
 
-    # A full disk during a render fails that stage with a message; earlier outputs stay intact.
-    previews_before = {clip.pk: (media_root / clip.preview).read_bytes() for clip in clips}
-    settings.CLIPER = {**settings.CLIPER, "RENDER_MAX_BYTES": 2000}  # far too small for any render
+    # With server-rendered previews, a full disk during a render fails that stage with a
+    # message; earlier outputs stay intact.
+    plan_file = {clip.pk: video.workdir / "renders" / f"clip_{clip.index}_preview.json" for clip in clips}
+    previews_before = {clip.pk: plan_file[clip.pk].read_bytes() for clip in clips}
+    settings.CLIPER = {**settings.CLIPER, "RENDER_MAX_BYTES": 2000, "SERVER_PREVIEWS": True}
     render = video.stage_runs.get(stage="render")
     StageRun.objects.filter(pk=render.pk).update(state=StageRun.State.FAILED)
     render.refresh_from_db()
@@ -69,10 +74,10 @@ def test_a_video_goes_through_every_stage_to_reviewable_clips(admin_user, talk, 
     render.refresh_from_db()
     assert render.state == "failed" and "space" in render.message.lower(), render.message
     for clip in video.clips.all():
-        assert clip.copy.text and (media_root / clip.preview).read_bytes() == previews_before[clip.pk]
+        assert clip.copy.text and plan_file[clip.pk].read_bytes() == previews_before[clip.pk]
 
     # Retrying after the fix, and rerunning earlier stages, replaces output without duplicates.
-    settings.CLIPER = {**settings.CLIPER, "RENDER_MAX_BYTES": 0}
+    settings.CLIPER = {**settings.CLIPER, "RENDER_MAX_BYTES": 0, "SERVER_PREVIEWS": False}
     clips_run = video.stage_runs.get(stage="clips")
     StageRun.objects.filter(pk=clips_run.pk).update(state=StageRun.State.FAILED)
     clips_run.refresh_from_db()
@@ -82,7 +87,7 @@ def test_a_video_goes_through_every_stage_to_reviewable_clips(admin_user, talk, 
     assert video.status == Video.Status.READY
     assert video.clips.count() == len(clips)
     assert Copy.objects.filter(clip__video=video).count() == len(clips)
-    assert all(clip.preview for clip in video.clips.all())
+    assert all(previews.card_preview(clip) for clip in video.clips.all())
 
 
 @pytest.mark.parametrize(

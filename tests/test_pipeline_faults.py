@@ -5,10 +5,10 @@ import time
 
 import pytest
 from django.db import close_old_connections
+from django.utils import timezone
 
-from clips import review, services
+from clips import jobs, review, services
 from clips.models import Copy, StageRun, Video
-from clips.services import runs
 from pipeline.stages import STAGE_NAMES
 
 from .conftest import wait_for
@@ -61,9 +61,10 @@ def test_a_worker_killed_in_every_stage_still_finishes_the_video(worker, admin_u
 def test_concurrent_progress_and_caption_saves_lose_nothing(admin_user, monkeypatch):
     """The worker's progress writes and two reviewers' read-check-write caption saves, each on
     its own connection: every save that reports success is in the history, in order."""
-    monkeypatch.setattr(runs, "PROGRESS_WRITE_INTERVAL_S", 0)  # every progress call writes
+    monkeypatch.setattr(jobs, "PROGRESS_WRITE_INTERVAL_S", 0)  # every progress call writes
     video = Video.objects.create(owner=admin_user, source="url", source_url="http://example.com/v")
-    run = StageRun.objects.create(video=video, stage="transcribe", state="running", attempt=1)
+    lease_until = timezone.now() + timezone.timedelta(minutes=5)
+    run = StageRun.objects.create(video=video, stage="transcribe", state="running", attempt=1, lease_until=lease_until)
     clip = video.clips.create(index=0, start_s=0, end_s=30, text="hello")
     Copy.objects.create(clip=clip, text="draft")
     errors, saved, rounds = [], [], 40
@@ -71,7 +72,7 @@ def test_concurrent_progress_and_caption_saves_lose_nothing(admin_user, monkeypa
 
     def worker_writes():
         try:
-            report = runs._progress_reporter(StageRun.objects.get(pk=run.pk))
+            report = jobs.progress_writer(StageRun.objects.get(pk=run.pk), 1)
             start.wait()
             for i in range(rounds * 4):
                 report(i / (rounds * 4), f"step {i}")

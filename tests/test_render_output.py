@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from pipeline import render
+from pipeline import render, stages
 from pipeline.errors import InputError
 from pipeline.render import render_clip
 from pipeline.sample import Shot
@@ -141,16 +141,18 @@ def workdir_with(source, tmp_path, clips):
 
 
 def test_the_render_stage_renders_a_preview_per_clip_and_records_failures(source, tmp_path):
+    """With server-rendered previews (the fallback setting); browser previews: test_preview_pipeline."""
     workdir = workdir_with(source, tmp_path, [(1.0, 2.5), (30.0, 40.0), (2.5, 4.0)])
     fractions = []
-    result = render.run(workdir, PipelineOptions(subtitle_style="karaoke"), lambda f, m="": fractions.append(f))
+    options = PipelineOptions(subtitle_style="karaoke", server_previews=True)
+    result = stages.get_stage("render").run(workdir, options, lambda f, m="": fractions.append(f))
     saved = json.loads((workdir / "renders.json").read_text())["renders"]
     assert [r["clip_index"] for r in saved] == [0, 1, 2] == [r.clip_index for r in result.renders]
     assert saved[0]["video_file"] == "renders/clip_0_preview.mp4" and (workdir / saved[2]["video_file"]).exists()
     assert saved[0]["srt_file"] == "renders/clip_0_preview.srt" and (workdir / saved[0]["poster_file"]).exists()
     assert saved[1]["video_file"] == "" and saved[1]["warning"].startswith("Render failed")
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert (workdir / "renders" / "clip_0_crop.json").exists()  # kept for the final render
+    assert (workdir / "renders" / "clip_0_faces.json").exists()  # kept for the final render
 
     final = render.render_workdir_clip(workdir, 0, PipelineOptions(), preview=False)
     assert (final.video_file, final.width, final.height, final.preview) == (
@@ -165,4 +167,4 @@ def test_the_render_stage_renders_a_preview_per_clip_and_records_failures(source
 def test_the_render_stage_fails_when_every_clip_fails(source, tmp_path):
     workdir = workdir_with(source, tmp_path, [(30.0, 40.0)])
     with pytest.raises(InputError, match="No clip could be rendered"):
-        render.run(workdir, PipelineOptions(), lambda f, m="": None)
+        stages.get_stage("render").run(workdir, PipelineOptions(), lambda f, m="": None)

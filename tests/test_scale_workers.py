@@ -44,7 +44,8 @@ def test_two_workers_share_two_videos_and_redo_only_the_killed_part(
     worker, admin_user, tmp_path, media_root, redis_url
 ):
     talk = short_talk(tmp_path)
-    first, second = worker(REDIS_URL=redis_url), worker(REDIS_URL=redis_url)
+    # A longer lease than other worker tests: a busy CI machine must not make a live part look dead.
+    first, second = (worker(REDIS_URL=redis_url, CLIPER_LEASE_S="10") for _ in range(2))
     videos = [upload_video(admin_user, talk, title=f"Talk {n}") for n in (1, 2)]
 
     def running_part_of_first():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ingest, schemas
+from pipeline import schemas, stages
 from pipeline.errors import InputError
 from pipeline.fetch import check_url, fetch
 from pipeline.netguard import AddressPolicy
@@ -167,7 +167,7 @@ def test_the_ingest_stage_applies_the_configured_networks(servers, tmp_path):
     public, private = servers
     options = schemas.PipelineOptions(source=public.url("go.mp4"), blocked_networks=BLOCK_PRIVATE_ONLY)
     with pytest.raises(InputError, match="private or local network"):
-        ingest.run(tmp_path / "work", options, lambda f, m="": None)
+        stages.get_stage("ingest").run(tmp_path / "work", options, lambda f, m="": None)
     assert not any(p.name.startswith("source.") for p in (tmp_path / "work").iterdir())
 
 

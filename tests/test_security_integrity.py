@@ -153,3 +153,18 @@ def test_a_changed_approved_clip_leaves_the_approved_zip(client, video, editor, 
     client.force_login(approver)
     response = client.get(reverse("video_download_approved", args=[video.pk]))
     assert response.status_code == 302  # no approved clips left to download
+
+
+def test_the_page_shows_that_an_edited_approved_clip_is_back_in_review(client, video, editor, approver):
+    clip = video.clips.get(index=0)
+    approve(clip, approver)
+    client.force_login(editor)
+    version = Copy.objects.get(clip=clip).version
+    response = client.post(
+        reverse("copy_save", args=[clip.pk]),
+        {"text": "Changed", "hashtags": "#talk", "version": version},
+        HTTP_HX_REQUEST="true",
+    )
+    page = response.content.decode()
+    assert response["HX-Retarget"] == f"#clip-{clip.pk}" and response["HX-Reswap"] == "outerHTML"
+    assert "back in review" in page and 'class="clip-card' in page and "approved" not in page.split(">")[0]

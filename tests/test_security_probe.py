@@ -61,3 +61,19 @@ def test_ordinary_containers_still_probe(tmp_path):
                 check=True,
             )  # fmt: skip
         assert probe(path).duration == pytest.approx(6, abs=0.5), ext
+
+
+def test_no_ffmpeg_call_in_the_pipeline_opens_an_input_without_the_whitelist():
+    """Every `-i` goes through probe.input_args; sample.py only reads what it generated itself."""
+    import re
+    from pathlib import Path
+
+    pipeline_dir = Path(__file__).resolve().parent.parent / "pipeline"
+    offenders = []
+    for module in pipeline_dir.rglob("*.py"):
+        if module.name in ("probe.py", "sample.py"):
+            continue
+        for number, line in enumerate(module.read_text().splitlines(), 1):
+            if re.search(r"""["']-i["']""", line):
+                offenders.append(f"{module.relative_to(pipeline_dir)}:{number}")
+    assert offenders == []

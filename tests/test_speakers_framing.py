@@ -204,12 +204,13 @@ def test_the_workdir_render_keeps_the_analysis_and_honours_an_override(conversat
         ClipsResult(topics=[], clips=[ClipProposal(start=0, end=duration, text="x", score=0.5)]),
     )
     options = PipelineOptions(subtitle_style="none")
-    render.render_workdir_clip(tmp_path, 0, options, preview=True, words=[])
+    render.prepare_preview(tmp_path, 0, options)  # the render stage's work for the clip
     stored = render.cached_crop(tmp_path, 0)
     assert stored.speakers.summary == "2 speakers, cuts on turns" and stored.switches
     assert all((tmp_path / f.thumbnail).stat().st_size > 500 for f in stored.speakers.faces)
-    final = render.render_workdir_clip(tmp_path, 0, options, preview=False, words=[], layout="split")
+    render.prepare_preview(tmp_path, 0, options, layout="split")  # the reviewer's override
     assert render.cached_crop(tmp_path, 0).speakers.choice == "split"
+    final = render.render_workdir_clip(tmp_path, 0, options, preview=False, words=[], layout="split")
     picture = frame_at(tmp_path / final.video_file, 2.0)
     for half in (picture[:960], picture[960:]):
         assert len(detect_faces(np.ascontiguousarray(half))) == 1, "the final ignored the split override"

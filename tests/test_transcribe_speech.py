@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ingest, schemas, stages, transcribe
+from pipeline import schemas, stages, transcribe
 from pipeline.errors import Cancelled, InputError
 from tests.ingest_support import SPEECH_TEXT, random_wav2vec2_dir, run, speak, video_with_audio, word_error_rate
 
@@ -114,7 +114,7 @@ def test_music_like_tones_give_an_empty_transcript(tmp_path):
 def ingested(english_wav, tmp_path) -> Path:
     video = video_with_audio(english_wav, tmp_path / "talk.mp4")
     workdir = tmp_path / "work"
-    ingest.run(workdir, schemas.PipelineOptions(source=str(video)), lambda f, m="": None)
+    stages.get_stage("ingest").run(workdir, schemas.PipelineOptions(source=str(video)), lambda f, m="": None)
     return workdir
 
 

@@ -3,6 +3,7 @@
 import json
 import re
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -188,14 +189,19 @@ def test_htmx_posts_need_the_csrf_token(editor, clip):
 
 
 def test_waiting_for_regenerated_copy_gives_up_after_a_while(client, editor, clip):
-    from clips.views import REGENERATE_POLLS
+    from clips.views import REGENERATE_WAIT_S
 
     client.force_login(editor)
     url = reverse("copy_view", args=[clip.pk])
-    page = client.get(f"{url}?after=1&tries=3", **HTMX).content.decode()
-    assert "tries=4" in page
-    page = client.get(f"{url}?after=1&tries={REGENERATE_POLLS}", **HTMX).content.decode()
-    assert "No new copy yet" in page and "every 2s" not in page
+    asked = int(time.time()) - 10
+    response = client.get(f"{url}?after=1&since={asked}", **HTMX)
+    assert response.status_code == 200 and f"since={asked}" in response.content.decode()  # keeps polling
+    response = client.get(f"{url}?after=1&since={asked - REGENERATE_WAIT_S}", **HTMX)
+    page = response.content.decode()
+    assert response.status_code == 286 and "No new copy yet" in page and "every 2s" not in page
+    Copy.objects.filter(clip=clip).update(version=2, text="Fresh copy")  # the worker wrote it
+    response = client.get(f"{url}?after=1&since={asked}", **HTMX)
+    assert response.status_code == 286 and "Fresh copy" in response.content.decode()
 
 
 def test_the_clips_page_carries_the_caption_rules_for_the_counter(client, editor, clip, settings):

@@ -6,8 +6,8 @@ import subprocess
 from django.urls import reverse
 
 from clips.models import Clip, ClipJob
-from pipeline.render import _CachedCrop, clip_render_path
-from pipeline.schemas import Box, CropPath, FaceTrack, LayoutSegment, ShotLayout, SpeakerAnalysis
+from pipeline.browser_preview import preview_path
+from pipeline.schemas import Box, ClipPreview, CropPath, FaceTrack, LayoutSegment, ShotLayout, SpeakerAnalysis
 from pipeline.stages import write_model
 
 from .ui_support import make_processed_video
@@ -16,7 +16,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def give_analysis(video, clip_index: int = 0):
-    """As a render leaves it: renders/clip_<i>_crop.json with two faces and their thumbnails."""
+    """As the render stage leaves it: renders/clip_<i>_preview.json with two faces and their thumbnails."""
     renders = video.workdir / "renders"
     faces = []
     for face_id in (0, 1):
@@ -54,8 +54,11 @@ def give_analysis(video, clip_index: int = 0):
     )
     crop = CropPath(width=404, height=720, source_width=1280, source_height=720, fps=25, times=[0.0], xs=[300], ys=[0])
     crop.speakers = analysis
-    cache = clip_render_path(video.workdir, clip_index, True).with_name(f"clip_{clip_index}_crop.json")
-    write_model(cache, _CachedCrop(key="as rendered", crop=crop))
+    clip = video.clips.get(index=clip_index)
+    planned = ClipPreview(
+        clip_index=clip_index, start=clip.start_s, end=clip.end_s, aspect="9:16", strategy="keep_in_frame", crop=crop
+    )
+    write_model(preview_path(video.workdir, clip_index), planned)
 
 
 def post_framing(client, clip, **data):

@@ -46,7 +46,11 @@ def test_the_list_polls_its_rows_while_a_video_is_processing(client, editor, med
     assert b'hx-trigger="every 3s"' not in client.get(reverse("video_list")).content
     Video.objects.filter(pk=video.pk).update(status=Video.Status.PROCESSING)
     response = client.get(reverse("video_list") + "?part=rows", **HTMX)
+    assert response.status_code == 200
     assert b'hx-trigger="every 3s"' in response.content and b"<h1>" not in response.content
+    Video.objects.filter(pk=video.pk).update(status=Video.Status.READY)
+    response = client.get(reverse("video_list") + "?part=rows", **HTMX)
+    assert response.status_code == 286 and b'hx-trigger="every 3s"' not in response.content
 
 
 def test_a_url_video_is_created_with_its_options_and_started(client, editor, django_capture_on_commit_callbacks):
@@ -147,7 +151,7 @@ def test_the_video_page_shows_stages_transcript_chapters_and_player(client, edit
     )
     client.force_login(editor)
     page = client.get(video.get_absolute_url()).content.decode()
-    for label in ["Ingest", "Transcribe", "Find clips", "Write copy", "Render previews"]:
+    for label in ["Ingest", "Transcribe", "Find clips", "Write copy", "Prepare previews"]:
         assert label in page
     assert 'data-seek="0.0"' in page and 'data-seek="2.5"' in page and "Space and money" in page
     assert "Coffee beans are roasted seeds." in page

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pipeline.errors import InputError
+from pipeline.word_range import words_inside
 
 from .. import finishing, jobs, leases, stage_results
 from ..models import Clip, ClipJob, Job, Video
@@ -65,16 +66,29 @@ def clip_set_bounds(*, clip: Clip, start_s: float, end_s: float) -> Clip:
     if (clip.start_s, clip.end_s) != (start_s, end_s):
         clip_return_to_review(clip=clip)
     clip.start_s, clip.end_s = start_s, end_s
-    inside = [w["text"] for w in words if w["start"] >= start_s - 1e-6 and w["end"] <= end_s + 1e-6]
+    inside = words_inside(words, start_s, end_s)
     if inside:
-        clip.text = " ".join(inside)
+        clip.text = " ".join(word["text"] for word in inside)
     clip.save()
     clip.forget_final()
     preview = clip.job(ClipJob.Kind.PREVIEW)
     if preview is not None and preview.is_active:
         preview.cancel()  # it renders the old bounds: the new request below replaces it
-    _send(clip.request_job(ClipJob.Kind.PREVIEW))
+    if not _replan_preview(clip):
+        _send(clip.request_job(ClipJob.Kind.PREVIEW))
     return clip
+
+
+def _replan_preview(clip: Clip) -> bool:
+    """Browser previews: the crop for the new bounds is planned now from the clip's stored face
+    samples (pure maths, milliseconds), so the card updates without any render. False when a
+    job must run: server-rendered previews, or bounds beyond what was analysed."""
+    from pipeline.browser_preview import replan
+
+    options, _ = finishing.clip_render_options(clip)
+    if options.server_previews:
+        return False
+    return replan(clip.video.workdir, clip.index, clip.start_s, clip.end_s, options) is not None
 
 
 @transaction.atomic
@@ -115,7 +129,7 @@ def clip_job_execute(*, job_id: int, attempt: int) -> None:
 def _render(job: ClipJob, attempt: int, progress) -> None:
     """Renders the bounds the job was asked for; the result is kept only if the job still is this
     attempt's and the clip still has those bounds (checked and recorded in one transaction)."""
-    from pipeline.render import render_workdir_clip
+    from pipeline.render import prepare_preview, render_workdir_clip
     from pipeline.schemas import Word
 
     clip, video = job.clip, job.clip.video
@@ -123,11 +137,17 @@ def _render(job: ClipJob, attempt: int, progress) -> None:
     options, hook_text = finishing.clip_render_options(clip)  # the video's, with the clip's trimming
     words = [Word(**w) for w in video.transcript.words] if hasattr(video, "transcript") else []
     try:
-        result = render_workdir_clip(
-            video.workdir, clip.index, options, preview=preview, progress=progress,
-            start_s=job.start_s, end_s=job.end_s, words=words, attempt=None if preview else attempt,
-            hook_text=hook_text, layout=clip.layout, follow_face=clip.follow_face,
-        )  # fmt: skip
+        if preview:  # the render stage's work for one clip: analysis + poster (+ an encode with server previews)
+            result = prepare_preview(
+                video.workdir, clip.index, options, progress, start_s=job.start_s, end_s=job.end_s,
+                layout=clip.layout, follow_face=clip.follow_face,
+            )  # fmt: skip
+        else:
+            result = render_workdir_clip(
+                video.workdir, clip.index, options, preview=False, progress=progress,
+                start_s=job.start_s, end_s=job.end_s, words=words, attempt=attempt,
+                hook_text=hook_text, layout=clip.layout, follow_face=clip.follow_face,
+            )  # fmt: skip
     except InputError as exc:
         if preview:
             Clip.objects.filter(pk=clip.pk).update(render_warning=f"Preview render failed: {exc}")

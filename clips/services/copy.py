@@ -19,7 +19,7 @@ from .. import jobs, stage_results
 from ..models import Clip, ClipJob, Copy, CopyEdit, Job
 from ..options import pipeline_options
 
-CAPTION_FIELDS = ("text", "hashtags")
+CAPTION_FIELDS = ("text", "hashtags", "title")
 
 
 @dataclass

@@ -120,13 +120,11 @@ def stage_execute(*, video_id: int, stage: str, attempt: int) -> None:
             specs = stage_def.plan(workdir, pipeline_options(video), progress)
         else:
             try:
-                output = stage_def.run(workdir, pipeline_options(video), progress)
+                output = stage_def.run(workdir, pipeline_options(video), progress)  # checks and writes its file
             except InputError:
                 if stage == "ingest":
                     _discard_refused_upload(video)
                 raise
-            if stage_def.output_model is not type(output):
-                raise TypeError(f"stage {stage} returned {type(output).__name__}")
             with transaction.atomic():
                 current = StageRun.objects.select_for_update().get(pk=run.pk)
                 if current.attempt != attempt or current.state != StageRun.State.RUNNING:

@@ -48,6 +48,7 @@ def moments_search(*, video: Video, query: str) -> MomentSearch:
     if answer.exists():
         result = ClipsResult.model_validate_json(answer.read_text())
         if result.note.startswith("error:"):
+            answer.unlink(missing_ok=True)  # shown once: asking again searches again (e.g. once transcribed)
             return MomentSearch(query=query, error=result.note.removeprefix("error:").strip())
         return MomentSearch(query=query, moments=tuple(_with_clips(video, result.clips)))
     fresh = pending.exists() and time.time() - pending.stat().st_mtime < PENDING_STALE_S

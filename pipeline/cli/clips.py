@@ -4,9 +4,9 @@ import argparse
 from pathlib import Path
 
 from .. import schemas
+from ..atomic import write_model
 from ..clipfind import DEFAULT_MAX_CLIPS, PRESETS, find_clips
 from ..errors import InputError
-from ..stages import write_model
 
 
 def register(subparsers) -> None:

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from .. import config
+from ..atomic import write_model
 from ..copywriter import merge_copies, write_copies
 from ..errors import InputError
 from ..schemas import ClipsResult, CopiesResult, Platform, Provider, Transcript, values
-from ..stages import write_model
 
 
 def register(subparsers) -> None:

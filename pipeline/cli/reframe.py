@@ -2,20 +2,25 @@
 
 from pathlib import Path
 
+from ..atomic import write_model
 from ..errors import InputError
 from ..face_analysis import crop_path
 from ..schemas import Aspect, Strategy, values
-from ..stages import write_model
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser("reframe", help="compute the crop path of a clip (JSON)")
+def add_clip_arguments(p) -> None:
+    """The clip and its framing, shared by `reframe` and `render`."""
     p.add_argument("media", type=Path)
     p.add_argument("--start", type=float, required=True, help="seconds")
     p.add_argument("--end", type=float, required=True, help="seconds")
     p.add_argument("--aspect", default="9:16", choices=values(Aspect))
     p.add_argument("--strategy", default="keep_in_frame", choices=values(Strategy))
-    p.add_argument("--sample-every", type=int, default=3, help="analyse every Nth frame")
+    p.add_argument("--sample-every", type=int, default=3, help="analyse every Nth frame for faces")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("reframe", help="compute the crop path of a clip (JSON)")
+    add_clip_arguments(p)
     p.add_argument("--margin", type=float, default=0.15, help="safe-zone margin, fraction of crop width")
     p.add_argument("-o", "--output", type=Path, required=True, help="crop path JSON file")
     p.set_defaults(handler=_reframe_command)

@@ -4,20 +4,16 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..render import render_clip
-from ..schemas import Aspect, CaptionStyle, Strategy, SubtitleStyle, Transcript, values
+from ..schemas import CaptionStyle, SubtitleStyle, Transcript, values
+from .reframe import add_clip_arguments
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("render", help="render one clip (crop, subtitles, audio) to MP4")
-    p.add_argument("media", type=Path)
-    p.add_argument("--start", type=float, required=True, help="seconds")
-    p.add_argument("--end", type=float, required=True, help="seconds")
-    p.add_argument("--aspect", default="9:16", choices=values(Aspect))
-    p.add_argument("--strategy", default="keep_in_frame", choices=values(Strategy))
+    add_clip_arguments(p)
     p.add_argument("--transcript", type=Path, help="transcript.json with word times (for subtitles)")
     p.add_argument("--subtitles", default="clean", choices=values(SubtitleStyle))
     p.add_argument("--preview", action="store_true", help="540x960 fast preview instead of the final")
-    p.add_argument("--sample-every", type=int, default=3, help="analyse every Nth frame for faces")
     p.add_argument("--max-bytes", type=int, default=0, help="refuse outputs larger than this")
     p.add_argument(
         "--style", type=Path, help="caption style JSON (pipeline.schemas.CaptionStyle), replaces --subtitles"

@@ -4,8 +4,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..atomic import write_model
 from ..errors import InputError
-from ..stages import write_model
 from ..transcribe import default_beam_size, transcribe
 
 

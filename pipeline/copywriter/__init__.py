@@ -60,13 +60,11 @@ def merge_copies(earlier: CopiesResult, fresh: CopiesResult) -> CopiesResult:
 
 def run(workdir: Path, options: PipelineOptions, progress: Progress) -> CopiesResult:
     """The stage: reads clips.json and transcript.json (for the language), writes copies.json."""
-    from ..stages import get_stage, write_model
+    from ..stages import get_stage
 
     clips_result = get_stage("clips").load_output(workdir)
     if clips_result is None:
         raise InputError("No clips.json yet: find clips before writing copy")
     transcript = get_stage("transcribe").load_output(workdir)
     language = (transcript.language if transcript else None) or options.language or "en"
-    result = write_copies(dict(enumerate(clips_result.clips)), language=language, options=options, progress=progress)
-    write_model(get_stage("copy").output_path(workdir), result)
-    return result
+    return write_copies(dict(enumerate(clips_result.clips)), language=language, options=options, progress=progress)

@@ -2,7 +2,8 @@
 
 Kinds: a clip that asks the viewer something (or a viral hot take) invites opinions; an
 explainer says save or share; a story teases its ending. The lines live in prompts/phrases.*.json
-("calls_to_action"); `$topic` in a line is filled with the clip's main key phrase.
+("calls_to_action"); `$topic` / `$Topic` in a line is the clip's main key phrase, used as a label
+or before a noun ('this coffee explainer') so it reads right whatever the phrase is.
 """
 
 import re
@@ -44,7 +45,7 @@ def plan(kinds: dict[int, str], has_topic: dict[int, bool], language: str) -> di
     previous = ""
     chosen: dict[int, str] = {}
     for clip_index in sorted(kinds):
-        lines = [line for line in pools[kinds[clip_index]] if has_topic.get(clip_index) or "$topic" not in line]
+        lines = [line for line in pools[kinds[clip_index]] if has_topic.get(clip_index) or "$" not in line.lower()]
         offset = clip_index % len(lines)
         rotated = lines[offset:] + lines[:offset]
         fresh = [line for line in rotated if line not in used]
@@ -59,5 +60,6 @@ def plan(kinds: dict[int, str], has_topic: dict[int, bool], language: str) -> di
 
 
 def fill(line: str, topic: str) -> str:
-    """The line with `$topic` replaced (a name keeps its capitals, other phrases are lower case)."""
-    return re.sub(r"\$topic\b", topic, line) if topic else line.replace("$topic", "").strip()
+    """The line with `$topic` (as the phrase is written) and `$Topic` (capitalised) filled in."""
+    line = line.replace("$Topic", hooks.capitalise(topic))
+    return line.replace("$topic", topic)

@@ -47,7 +47,7 @@ _FILLERS = {
 # Removed from the start of a line: conjunctions always, discourse markers before a comma.
 _LEADING = {
     "en": (
-        ["and then", "and so", "and", "but", "so", "or", "then", "also", "plus", "because of that"],
+        ["and then", "and so", "and", "but", "so", "or", "then", "also", "plus", "yet", "because of that"],
         ["well", "okay", "ok", "right", "now", "look", "listen", "anyway", "yeah", "yes", "oh", "see", "alright"],
     ),
     "es": (
@@ -60,8 +60,12 @@ _DEPENDENT_START = {
     "es": re.compile(r"^(que|cual|cuales|quien|quienes|cuyo|cuya|porque|aunque)\b", re.IGNORECASE),
 }
 _PRONOUN_START = {
-    "en": re.compile(r"^(it|this|that|they|these|those|he|she|them|there)\b", re.IGNORECASE),
-    "es": re.compile(r"^(eso|esto|ello|ella|él|ellos|ellas|lo|la|le|les)\b", re.IGNORECASE),
+    "en": re.compile(
+        r"^((most|some|many|all|each|one|none|few) of (them|these|those|it)|it|its|this|that|they|their|these|those"
+        r"|he|she|his|her|them|there)\b",
+        re.IGNORECASE,
+    ),
+    "es": re.compile(r"^(eso|esto|ello|ella|él|ellos|ellas|le|les|su|sus)\b", re.IGNORECASE),
 }
 _THE_POINT_IS = {
     "en": re.compile(r"\s+(?:is|was) (?:that|this:)\s+", re.IGNORECASE),
@@ -71,11 +75,11 @@ _THE_POINT_IS = {
 _CUT_BEFORE = {
     "en": frozenset(
         "in on at for with from by during after before since until into through across over under "
-        "between about when while because which where although if and but so".split()
+        "between about when while because which where although if but so".split()
     ),
     "es": frozenset(
         "en con para por durante después antes desde hasta sobre entre cuando mientras porque donde "
-        "aunque si y pero así".split()
+        "aunque si pero así".split()
     ),
 }
 # A line must not end on these: it would dangle.
@@ -287,7 +291,8 @@ def _clauses(sentence: str) -> list[str]:
         part = part.strip()
         if not part:
             continue
-        if clauses and (len(part.split()) < HOOK_MIN_WORDS or len(clauses[-1].split()) < 2):
+        # after a colon comes what it announces ('three settings: the aperture, ...'): keep it whole
+        if clauses and (len(part.split()) < HOOK_MIN_WORDS or len(clauses[-1].split()) < 2 or ":" in clauses[-1]):
             clauses[-1] = f"{clauses[-1]} {part}"
         else:
             clauses.append(part)
@@ -333,7 +338,7 @@ def quotability(line: Line, language: str) -> float:
     score += 0.15 * bool(_NUMBER.search(text)) + 0.12 * bool(_CONTRAST.search(text))
     score += 0.12 * bool(_SUPERLATIVE.search(text)) + 0.12 * bool(_YOU.search(text) or _IMPERATIVE_START.match(text))
     score -= 0.3 * bool(_DEPENDENT_START[lang].match(text.lstrip("¿¡")))
-    score -= 0.1 * bool(_PRONOUN_START[lang].match(text.lstrip("¿¡")))
+    score -= 0.25 * bool(_PRONOUN_START[lang].match(text.lstrip("¿¡")))  # 'It flows...': what does?
     score -= 0.1 * (words < 6) + 0.08 * line.cut - 0.04 * line.whole
     return score
 

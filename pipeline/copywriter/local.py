@@ -32,6 +32,7 @@ TOPICAL_HASHTAGS = 4  # besides the mandatory ones; at least MIN_HASHTAGS when t
 MIN_HASHTAGS = 3
 MIN_TAG_SIMILARITY = 0.2  # cosine to the clip below which a 4th tag is noise
 SUMMARY_MAX_WORDS = 40  # both key sentences together
+SAME_TAG_SIMILARITY = 0.8  # cosine between two tags above which they say the same thing
 _YOU = re.compile(r"\b(you|your|you're|tú|tu|te|usted|ustedes|vosotros)\b", re.IGNORECASE)
 
 _examples: dict[tuple[str, str], dict[str, np.ndarray]] = {}
@@ -213,18 +214,37 @@ def topical_keywords(analysis: ClipAnalysis, count: int = TOPICAL_HASHTAGS) -> l
     bonus = np.array([0.04 * (" " in phrase) + 0.04 * (phrase != phrase.lower()) for phrase in found])
     score = similarity + prior + bonus
     chosen: list[str] = []
+    kept: list[int] = []
     for i in np.argsort(-score):
         if len(chosen) >= MIN_HASHTAGS and similarity[i] < MIN_TAG_SIMILARITY:
             break
         words = _stems(found[i])
-        # 'neural network', 'neural' and 'networks' say the same thing: keep the first one ranked.
-        if not any(words & _stems(other) for other in chosen):
-            chosen.append(found[i])
+        # 'neural network', 'neural' and 'networks' say the same thing: keep the first one ranked;
+        # so do 'volcanic' and 'volcano' (near-identical embeddings).
+        if any(words & _stems(other) for other in chosen):
+            continue
+        if any(
+            float(analysis.candidate_vectors[i] @ analysis.candidate_vectors[j]) > SAME_TAG_SIMILARITY for j in kept
+        ):
+            continue
+        chosen.append(found[i])
+        kept.append(i)
     return chosen[:count]
 
 
 def _stems(phrase: str) -> set[str]:
-    return {word.lower().rstrip("s") for word in phrase.split() if word.lower() != "de"}
+    return {_stem(word.lower()) for word in phrase.split() if word.lower() != "de"}
+
+
+def _stem(word: str) -> str:
+    """Plural to singular, roughly: 'batteries' -> 'battery', 'passes' -> 'pass', 'volcanoes' -> 'volcano'."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes", "oes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 def title(hook: str, terms: list[str], language: str = "en") -> str:

@@ -147,8 +147,4 @@
     box.querySelector("progress").value = percent;
     box.querySelector("span").textContent = percent + " %";
   });
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    const form = event.target.closest && event.target.closest("#new-video-form");
-    if (form) for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = true;
-  });
 })();
