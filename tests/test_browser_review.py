@@ -116,7 +116,9 @@ def test_sample_to_approved_zip(live_server, worker, admin_user, settings, monke
     page.wait_for_selector(".clip-card")
     cards = page.locator(".clip-card")
     assert cards.count() >= 2, "the sample should give at least two clips"
-    assert page.locator(".clip-card video track[kind=captions]").count() >= 2
+    # browser previews: the source cropped along each clip's crop path, captions drawn as HTML
+    page.wait_for_selector(".clip-card .preview[data-ready]")
+    assert page.locator(".clip-card .preview[data-ready]").count() >= 2
     shot(page, "clips")
     shot(page, "clips_phone", PHONE)
 

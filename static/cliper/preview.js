@@ -145,18 +145,18 @@
     const data = state.data, crop = data.crop, t = clipTime(state);
     const layout = layoutAt(crop, t);
     const kind = layout ? layout.layout : "single";
-    state.frame.dataset.layout = kind;
+    state.frame.dataset.layout = state.second || kind === "single" || kind === "speaker" ? kind : "single";
     let box;
-    if (kind === "split" && layout.segment && layout.segment.top && layout.segment.bottom) {
+    if (kind === "split" && state.second && layout.segment && layout.segment.top && layout.segment.bottom) {
       box = layout.segment.top;
       place(state.second, crop, layout.segment.bottom);
-    } else if (kind === "fit") {
+    } else if (kind === "fit" && state.second) {
       box = { x: 0, y: 0, width: crop.source_width, height: crop.source_height };
     } else {
       const at = cropAt(crop, t);
       box = { x: at.x, y: at.y, width: crop.width, height: crop.height };
     }
-    if (kind === "fit") {
+    if (kind === "fit" && state.second) {
       // the whole picture, contained, over a blurred copy that fills the frame
       state.main.style.width = "100%"; state.main.style.height = "100%"; state.main.style.transform = "none";
       place(state.second, crop, {
