@@ -20,7 +20,8 @@ from .schemas import Box, FaceTrack, SpeechTurn
 TRACK_MIN_SHARE = 0.4  # a face seen in fewer of its shot's sampled frames is a passer-by
 MIN_VOICE_TURNS = 3  # fewer turns than this: a voice's face is decided per turn, from the lips
 MIN_PIECE_S = 0.5  # a lip change shorter than this does not cut a stretch of speech
-OVERLAP_LEVEL = 0.6  # both faces' lips at this share of their own busiest turns: both speak
+OVERLAP_LEVEL = 0.6  # both faces' lip scores at least this (1 = a face's own wide-open) ...
+OVERLAP_RATIO = 0.8  # ... and the quieter one this close to the louder one: both speak
 
 
 @dataclass
@@ -185,8 +186,10 @@ def assign_turns(turns: list[SpeechTurn], scores: np.ndarray, voices: list[int],
             turn.face = face_of_voice[turn.voice]
         elif scores[i].max() > 0:
             turn.face = face_ids[int(np.argmax(scores[i]))]
-        # talking at once: both mouths move about as much as in their own speech
-        turn.overlap = bool(scores.shape[1] > 1 and np.sort(scores[i])[-2] >= OVERLAP_LEVEL)
+        # talking at once: both mouths move as in their own speech, and about as much as each
+        # other (a listener's jittery landmarks stay well below the speaker's movement)
+        top = np.sort(scores[i])[::-1]
+        turn.overlap = bool(len(top) > 1 and top[1] >= OVERLAP_LEVEL and top[1] >= OVERLAP_RATIO * top[0])
 
 
 def speaker_turns(media_path, video, start_s: float, end_s: float, shot: ShotFaces, audio: np.ndarray, lips) -> list:

@@ -94,6 +94,7 @@ def compose(
     *,
     places: tuple[tuple[int, int], tuple[int, int]],
     scales: tuple[float, float] = (1.5, 1.5),
+    canvas: tuple[int, int] = CANVAS,
 ) -> Panel:
     """Write the panel video (H.264 + AAC) and return where the faces and the speech are."""
     clips = [grid_clip(name) for name in people]
@@ -118,7 +119,7 @@ def compose(
                     f"[i0][ir]concat=n=2,loop=loop=-1:size={2 * frames},trim=0:{duration},setpts=PTS-STARTPTS"
                 ),
             }
-            graph = [f"color=c=0x2b2f38:s={CANVAS[0]}x{CANVAS[1]}:r={FPS}:d={duration}[bg]"]
+            graph = [f"color=c=0x2b2f38:s={canvas[0]}x{canvas[1]}:r={FPS}:d={duration}[bg]"]
             for side in (0, 1):
                 graph.append(f"{video[side]},scale=iw*{scales[side]}:-2[p{side}]")
             graph.append(f"[bg][p0]overlay=x={places[0][0]}:y={places[0][1]}:shortest=1[t]")
