@@ -174,3 +174,21 @@ def test_hashtag_casing_is_the_same_for_words_phrases_names_and_acronyms():
     ] == ["#Coffee", "#BushfireSeason", "#HumeHighway", "#LithiumIon", "#CDMX", "#FondoDeEmergencia"]
     assert keywords.tag_words("#CiudadDeMéxico") == ["ciudad", "de", "méxico"]
     assert keywords.tag_words("#NASAMission") == ["nasa", "mission"]
+
+
+def test_a_line_never_ends_inside_a_list_but_a_question_after_a_colon_is_its_own_line():
+    texts = [
+        line.text
+        for line in hooks.lines(["Three settings control that light: the aperture, the shutter speed and ISO."], "en")
+    ]
+    question = [
+        line.text
+        for line in hooks.lines(
+            ["So, um, every summer we get the same question: is this fire season going to be worse than the last?"],
+            "en",
+        )
+    ]
+
+    assert "Three settings control that light: the aperture" not in texts
+    assert "Three settings control that light: the aperture, the shutter speed and ISO" in texts
+    assert "Is this fire season going to be worse than the last?" in question

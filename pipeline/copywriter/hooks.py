@@ -287,15 +287,18 @@ def _clauses(sentence: str) -> list[str]:
     """A sentence split at , ; : and dashes, short pieces (list items: 'flour, water, salt and
     yeast') kept with the clause before them so a line never ends inside a list."""
     clauses: list[str] = []
+    listing = False  # inside a list a colon opened ('three settings: the aperture, the shutter...')
     for part in re.split(r"(?<=[,;:])\s+|\s+[—–]\s+", sentence):
         part = part.strip()
         if not part:
             continue
-        # after a colon comes what it announces ('three settings: the aperture, ...'): keep it whole
-        if clauses and (len(part.split()) < HOOK_MIN_WORDS or len(clauses[-1].split()) < 2 or ":" in clauses[-1]):
+        short = len(part.split()) < HOOK_MIN_WORDS
+        if clauses and (short or listing or len(clauses[-1].split()) < 2):
             clauses[-1] = f"{clauses[-1]} {part}"
+            listing = listing or (short and ":" in clauses[-1])
         else:
             clauses.append(part)
+            listing = False
     return clauses
 
 
