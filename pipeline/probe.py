@@ -91,8 +91,9 @@ def probe(path: Path, *, max_duration_s: float = 10 * 3600, min_duration_s: floa
 
 # Demuxers an ingested file may be opened with. A playlist or list format (hls, concat, ...)
 # would make ffmpeg read the files or URLs written inside it: a text file named talk.mp4 that
-# holds "#EXTM3U" and "file:/etc/..." lines must be refused, not followed.
-INPUT_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,flv,asf,ogg"
+# holds "#EXTM3U" and "file:/etc/..." lines must be refused, not followed. Plain audio files
+# (wav, mp3, flac) open for the transcribe command.
+INPUT_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,flv,asf,ogg,wav,mp3,flac"
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def test_three_approved_clips_download_as_three_1080x1920_finals(
         page.wait_for_selector(f"#clip-{clip_id}.approved")
         # the counter follows without a reload
         page.wait_for_function(
-            f"document.getElementById('approved-count').textContent.trim() === '{number} of 3 approved'"
+            f"() => document.getElementById('approved-count').textContent.trim() === '{number} of 3 approved'"
         )
     bar = page.inner_text("#approved-bar")
     assert "Final render missing for clips 1, 2 and 3" in bar or "rendering" in bar

@@ -62,7 +62,7 @@ def test_keyboard_review_counter_errors_and_bulk(live_server, admin_user, media_
     page.keyboard.press("e")
     box = page.locator(f"#copy-{ids[0]} .caption-input")
     box.wait_for()
-    page.wait_for_function("document.activeElement.classList.contains('caption-input')")  # after htmx settles
+    page.wait_for_function("() => document.activeElement.classList.contains('caption-input')")  # after htmx settles
     box.fill("y" * 300)
     counter = page.locator(f"#copy-{ids[0]} .counter")
     assert "over" in counter.get_attribute("class")

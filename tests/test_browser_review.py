@@ -109,7 +109,7 @@ def test_sample_to_approved_zip(live_server, worker, admin_user, settings, monke
     last = chapters.nth(chapters.count() - 1)
     seek_s = float(last.get_attribute("data-seek"))
     last.click()
-    page.wait_for_function(f"document.getElementById('player').currentTime >= {seek_s} - 0.5")
+    page.wait_for_function(f"() => document.getElementById('player').currentTime >= {seek_s} - 0.5")
     assert page.evaluate("document.getElementById('player').error") is None
 
     page.click("#review-clips")

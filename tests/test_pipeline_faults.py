@@ -7,7 +7,7 @@ import pytest
 from django.db import close_old_connections
 from django.utils import timezone
 
-from clips import jobs, review, services
+from clips import jobs, previews, review, services
 from clips.models import Copy, StageRun, Video
 from pipeline.stages import STAGE_NAMES
 
@@ -53,7 +53,7 @@ def test_a_worker_killed_in_every_stage_still_finishes_the_video(worker, admin_u
     assert clip_count >= 1
     assert Copy.objects.filter(clip__video=video).count() == clip_count
     assert video.clips.values("index").distinct().count() == clip_count
-    assert all(clip.preview for clip in video.clips.all())
+    assert all(previews.card_preview(clip) for clip in video.clips.all())  # every clip reviewable
 
 
 @pytest.mark.postgres

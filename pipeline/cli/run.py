@@ -35,6 +35,7 @@ def run_all(args) -> int:
         aspect=args.aspect,
         strategy=args.strategy,
         subtitle_style=args.subtitles,
+        server_previews=True,  # a terminal has no browser to crop the source in: encode each preview
     )
     workdir = args.output
     workdir.mkdir(parents=True, exist_ok=True)
