@@ -85,17 +85,20 @@ def test_the_second_save_of_the_same_version_gets_a_conflict_with_both_texts(cli
 
 @pytest.mark.django_db(transaction=True)
 def test_two_racing_saves_of_the_same_version_let_exactly_one_win(editor, media_root):
-    """Two reviewers, two database connections, released together by a barrier at the UPDATE:
-    on PostgreSQL both have read version 1 before either writes; SQLite (IMMEDIATE transactions)
+    """Two reviewers, two database connections, released together by a barrier at the first
+    write-side statement on the caption (the row lock on PostgreSQL, the UPDATE on SQLite): on
+    PostgreSQL both have read version 1 before either locks; SQLite (IMMEDIATE transactions)
     serialises them, and the barrier times out in the one that holds the lock."""
     clip = make_processed_video(editor, media_root).clips.get(index=0)
-    at_update = threading.Barrier(2, timeout=3)
-    met, results = [], {}
+    at_write = threading.Barrier(2, timeout=3)
+    met, results, waited = [], {}, threading.local()
 
     def wait_for_the_other(execute, sql, params, many, context):
-        if sql.startswith('UPDATE "clips_copy"'):
+        locks = sql.startswith("SELECT") and '"clips_copy"' in sql and "FOR UPDATE" in sql
+        if (locks or sql.startswith('UPDATE "clips_copy"')) and not getattr(waited, "done", False):
+            waited.done = True
             try:
-                at_update.wait()
+                at_write.wait()
                 met.append(True)
             except threading.BrokenBarrierError:
                 pass
