@@ -114,17 +114,8 @@ def plan_crop(
         raise InputError(f"The face analysis does not cover {start_s:.2f}-{end_s:.2f} s")
     if aspect not in crop_plan.ASPECTS:
         raise InputError(f"Unknown aspect ratio {aspect!r}: use 9:16, 1:1 or 16:9")
-    width, height = crop_plan.crop_size(samples.source_width, samples.source_height, aspect)
-    path = CropPath(
-        width=width,
-        height=height,
-        source_width=samples.source_width,
-        source_height=samples.source_height,
-        fps=samples.fps,
-        times=[0.0],
-        xs=[(samples.source_width - width) // 2],
-        ys=[(samples.source_height - height) // 2],
-    )
+    path = crop_plan.centred_path(samples.source_width, samples.source_height, samples.fps, aspect)
+    width, height = path.width, path.height
     if width == samples.source_width and height == samples.source_height:
         return path  # nothing to reframe: the crop is the whole frame
     if samples.analysis_error:

@@ -37,6 +37,22 @@ def crop_size(source_width: int, source_height: int, aspect: str) -> tuple[int, 
     return width - width % 2, height - height % 2
 
 
+def centred_path(source_width: int, source_height: int, fps: float, aspect: str) -> CropPath:
+    """A still crop of `aspect` in the middle of the frame: where every plan starts, and what a
+    clip with no usable face keeps."""
+    width, height = crop_size(source_width, source_height, aspect)
+    return CropPath(
+        width=width,
+        height=height,
+        source_width=source_width,
+        source_height=source_height,
+        fps=fps,
+        times=[0.0],
+        xs=[(source_width - width) // 2],
+        ys=[(source_height - height) // 2],
+    )
+
+
 @dataclass
 class FaceSamples:
     """What face analysis saw: per analysed frame its time, shot and face boxes; the cuts."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import assets
-from .crop_plan import ASPECTS, FaceSamples, crop_size, plan
+from .crop_plan import ASPECTS, FaceSamples, centred_path, plan
 from .errors import InputError
 from .probe import VideoInfo, input_args, probe_video
 from .schemas import Aspect, CropPath, Strategy, values
@@ -55,17 +55,8 @@ def crop_path(
     if end_s <= start_s:
         raise InputError(f"The clip ends ({end_s:.2f} s) before it starts ({start_s:.2f} s)")
     video = probe_video(media_path)
-    width, height = crop_size(video.width, video.height, aspect)
-    path = CropPath(
-        width=width,
-        height=height,
-        source_width=video.width,
-        source_height=video.height,
-        fps=video.fps,
-        times=[0.0],
-        xs=[(video.width - width) // 2],
-        ys=[(video.height - height) // 2],
-    )
+    path = centred_path(video.width, video.height, video.fps, aspect)
+    width, height = path.width, path.height
     if width == video.width and height == video.height:
         return path  # nothing to reframe: the crop is the whole frame
     sample_every = max(1, int(sample_every))
