@@ -10,12 +10,10 @@ crop from the same samples with the same function, so it shows what the reviewer
 bounds and a poster; a clip is reviewable as soon as it exists.
 """
 
-import subprocess
 from pathlib import Path
 
-from . import atomic, crop_plan, face_analysis, speakers, subtitles
+from . import crop_plan, face_analysis, frames, speakers, subtitles
 from .errors import InputError
-from .probe import ffmpeg_input, input_args
 from .progress import Progress, no_progress
 from .schemas import ClipPreview, CropPath, FaceSamplesFile, MediaInfo, PipelineOptions, Word
 
@@ -175,37 +173,8 @@ def write_poster(media_path: Path, crop: CropPath, start_s: float, end_s: float,
     xs, ys = crop_plan.positions_per_frame(crop, int(at_s * crop.fps) + 1, crop.fps)
     x, y = int(xs[-1]), int(ys[-1])
     width = min(POSTER_WIDTH, crop.width)
-    out_path = Path(out_path)
-    tmp = atomic.temp_path(out_path)
-    result = subprocess.run(
-        [
-            "ffmpeg",
-            "-hide_banner",
-            "-nostdin",
-            "-y",
-            "-loglevel",
-            "error",
-            "-ss",
-            f"{start_s + at_s:.3f}",
-            *input_args(media_path),
-            "-frames:v",
-            "1",
-            "-vf",
-            f"crop={crop.width}:{crop.height}:{x}:{y},scale={width - width % 2}:-2",
-            "-q:v",
-            "4",
-            "-f",
-            "image2",
-            ffmpeg_input(tmp),
-        ],  # fmt: skip
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode == 0 and tmp.exists():
-        tmp.replace(out_path)
-        return True
-    tmp.unlink(missing_ok=True)
-    return False
+    video_filter = f"crop={crop.width}:{crop.height}:{x}:{y},scale={width - width % 2}:-2"
+    return frames.write_frame(media_path, start_s + at_s, out_path, video_filter=video_filter, quality=4)
 
 
 def load_samples(workdir: Path, clip_index: int) -> FaceSamplesFile | None:

@@ -14,7 +14,19 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import atomic, browser_preview, config, crop_plan, face_analysis, layouts, pacing, sound, speakers, subtitles
+from . import (
+    atomic,
+    browser_preview,
+    config,
+    crop_plan,
+    face_analysis,
+    frames,
+    layouts,
+    pacing,
+    sound,
+    speakers,
+    subtitles,
+)
 from .errors import Cancelled, InputError
 from .probe import input_args
 from .progress import Progress, no_progress, scaled
@@ -164,7 +176,7 @@ def render_clip(
             path.unlink(missing_ok=True)
 
     poster_path = out_path.with_suffix(".jpg")
-    _write_poster(out_path, poster_path, min(out_duration_s / 2, 2.0))
+    frames.write_frame(out_path, min(out_duration_s / 2, 2.0), poster_path)
     result = RenderResult(
         clip_index=clip_index,
         video_file=_relative(out_path, base_dir),
@@ -286,36 +298,6 @@ def _run_ffmpeg(cmd: list[str], duration_s: float, progress: Progress, name: str
             raise InputError(f"Not enough disk space to render {name}: {message[-300:]}")
         raise InputError(f"ffmpeg could not render {name}: {message[-600:] or f'exit code {proc.returncode}'}")
     return reached_s
-
-
-def _write_poster(video_path: Path, poster_path: Path, at_s: float) -> None:
-    tmp = atomic.temp_path(poster_path)
-    result = subprocess.run(
-        [
-            "ffmpeg",
-            "-hide_banner",
-            "-nostdin",
-            "-y",
-            "-loglevel",
-            "error",
-            "-ss",
-            f"{at_s:.3f}",
-            *input_args(video_path),
-            "-frames:v",
-            "1",
-            "-q:v",
-            "3",
-            "-f",
-            "image2",
-            f"file:{tmp}",
-        ],  # fmt: skip
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode == 0 and tmp.exists():
-        tmp.replace(poster_path)
-    else:
-        tmp.unlink(missing_ok=True)
 
 
 # --- the pipeline stage ------------------------------------------------------------------------
