@@ -62,6 +62,9 @@ class FaceSamples:
     boxes: list[list[tuple[float, float, float, float, float]]] = field(default_factory=list)  # x, y, w, h, score
     cuts: list[float] = field(default_factory=list)
     detector_error: str = ""
+    # pipeline.lips.MouthSample per face seen with another, measured during the same decode
+    mouths: list = field(default_factory=list)
+    lips_measured: bool = False  # mouths cover the whole range (else lips need a decode of their own)
 
 
 def _follow_one_face(samples: FaceSamples, source_width: int, source_height: int) -> list[tuple | None]:

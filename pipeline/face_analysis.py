@@ -10,6 +10,7 @@ A failing or absent detector never fails: the crop falls back to the centre, wit
 
 import contextlib
 import os
+import queue
 import subprocess
 import tempfile
 import threading
@@ -61,7 +62,7 @@ def crop_path(
         return path  # nothing to reframe: the crop is the whole frame
     sample_every = max(1, int(sample_every))
     try:
-        samples = _analyse(media_path, video, start_s, end_s, sample_every, progress)
+        samples = _analyse(media_path, video, start_s, end_s, sample_every, progress, lips=speaker_aware)
     except (InputError, OSError, RuntimeError, ValueError) as exc:
         path.warning = f"Face analysis failed ({str(exc)[:200]}): centre crop"
         return path
@@ -81,8 +82,38 @@ def face_samples(
     return _analyse(media_path, video, start_s, end_s, sample_every, progress)
 
 
+class _TwoFaces(Exception):
+    """The first frame shows two faces: decode again with lip frames (see _analyse)."""
+
+
 def _analyse(
-    media_path: Path, video: VideoInfo, start_s: float, end_s: float, sample_every: int, progress
+    media_path: Path, video: VideoInfo, start_s: float, end_s: float, sample_every: int, progress, lips: bool = False
+) -> FaceSamples:
+    """The detector's samples; with `lips`, mouths too when the first frame shows two faces.
+
+    One-face clips keep today's decode exactly: the first frame decides, and only a two-face
+    first frame restarts the decode with a second output of lip frames (pipeline.lips), so that
+    one decode serves the tracker and the lips. Two-face shots later in a clip get their lips
+    from a decode of their own (speakers.analyse_shots).
+    """
+    if not lips:
+        return _decode(media_path, video, start_s, end_s, sample_every, progress)
+    try:
+        return _decode(media_path, video, start_s, end_s, sample_every, progress, stop_at_two_faces=True)
+    except _TwoFaces:
+        return _decode(media_path, video, start_s, end_s, sample_every, progress, with_lips=True)
+
+
+def _decode(
+    media_path: Path,
+    video: VideoInfo,
+    start_s: float,
+    end_s: float,
+    sample_every: int,
+    progress,
+    *,
+    stop_at_two_faces: bool = False,
+    with_lips: bool = False,
 ) -> FaceSamples:
     import cv2
 
@@ -91,12 +122,32 @@ def _analyse(
     scale_h = max(2, round(video.height * scale_w / video.width / 2) * 2)
     to_source = video.width / scale_w
     duration_s = end_s - start_s
+    # scaling in YUV first, then converting the small frame: 3x less CPU than scaling to RGB
+    tracker_filter = f"scale={scale_w}:{scale_h}:flags=fast_bilinear,format=yuv420p"
+    inline = lip_reader = None
+    if with_lips:
+        from . import lips
+
+        inline = lips.InlineLips(video)
+        lip_read, lip_write = os.pipe()
+        _widen_pipe(lip_write)
+        graph = (
+            f"[0:v:0]split=2[t][l];[t]{tracker_filter}[tv];"
+            f"[l]{lips.lip_select_filter(video.fps)},scale={inline.width}:{inline.height}:flags=bilinear,"
+            "format=yuv420p[lv]"
+        )
+        outputs = [
+            "-filter_complex", graph, "-map", "[tv]", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+            "-map", "[lv]", "-fps_mode", "passthrough", "-f", "rawvideo", f"pipe:{lip_write}",
+        ]  # fmt: skip
+    else:
+        outputs = ["-map", "0:v:0", "-vf", tracker_filter, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+    # one decoding thread for the two-face decode: 10 % less CPU than frame threads, and the
+    # landmarker, not the decoder, sets its pace (one-face clips keep today's command)
+    threads = ["-threads", "1", "-filter_complex_threads", "1"] if with_lips else []
     cmd = [
-        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-        "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", *input_args(media_path),
-        # scaling in YUV first, then converting the small frame: 3x less CPU than scaling to RGB
-        "-map", "0:v:0", "-vf", f"scale={scale_w}:{scale_h}:flags=fast_bilinear,format=yuv420p",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", *threads,
+        "-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", *input_args(media_path), *outputs,
     ]  # fmt: skip
     frame_bytes = scale_w * scale_h * 3
     samples = FaceSamples()
@@ -104,13 +155,19 @@ def _analyse(
     # stderr to a file, not a pipe: nobody reads a pipe while frames are read, and ffmpeg blocks
     # (and with it this loop, forever) once a long warning fills the pipe's 64 KB.
     stderr_file = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file)
+    if with_lips:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file, pass_fds=(lip_write,))
+        os.close(lip_write)
+        lip_reader = _FrameReader(lip_read, inline.frame_bytes)
+    else:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file)
     _widen_pipe(proc.stdout.fileno())
     try:
         previous_hsv = None
         frame_index = shot_start_index = 0
         shot_id = 0
         min_shot_frames = max(1, round(MIN_SHOT_S * video.fps))
+        recent: list[list] = []  # the shot's last two detections, source px (lip crops)
         while True:
             data = proc.stdout.read(frame_bytes)
             if len(data) < frame_bytes:
@@ -125,6 +182,7 @@ def _analyse(
                     samples.cuts.append(round(t, 3))
                     shot_start_index = frame_index
                     shot_id += 1
+                    recent = []
             previous_hsv = hsv
             if (frame_index - shot_start_index) % sample_every == 0:
                 samples.times.append(round(t, 3))
@@ -133,8 +191,15 @@ def _analyse(
                 samples.boxes.append(
                     [(x * to_source, y * to_source, w * to_source, h * to_source, score) for x, y, w, h, score in boxes]
                 )
+                recent = [samples.boxes[-1], *recent[:1]]
+                if stop_at_two_faces and frame_index == 0 and len(boxes) == 2:
+                    raise _TwoFaces
                 if progress is not None and len(samples.times) % 20 == 0:
                     progress(min(t / duration_s, 1.0), "Finding faces")
+            if inline is not None and lips.is_lip_frame(frame_index, video.fps):
+                lip_frame = lip_reader.next()
+                if lip_frame is not None:
+                    inline.add(lip_frame, round(t, 3), shot_id, _merged(recent))
             frame_index += 1
     finally:
         if detector is not None:
@@ -142,15 +207,83 @@ def _analyse(
                 detector.close()
             except Exception:  # noqa: BLE001 - closing must not fail a render either
                 pass
+        if inline is not None:
+            inline.close()
         proc.stdout.close()
         proc.kill()
         proc.wait()
+        if lip_reader is not None:
+            lip_reader.close()
         stderr_file.seek(0)
         stderr = stderr_file.read().decode(errors="replace")
         stderr_file.close()
     if not samples.times:
         raise RuntimeError(f"ffmpeg decoded no frames: {stderr.strip()[-200:]}")
+    if inline is not None:
+        samples.mouths, samples.lips_measured = inline.samples, True
     return samples
+
+
+def _merged(recent: list[list]) -> list:
+    """The latest detection's boxes plus the previous one's that it missed (no box of the latest
+    within a box width)."""
+    if not recent:
+        return []
+    latest = list(recent[0])
+    for box in recent[1] if len(recent) > 1 else []:
+        cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+        if all(abs(cx - b[0] - b[2] / 2) > b[2] or abs(cy - b[1] - b[3] / 2) > b[3] for b in latest):
+            latest.append(box)
+    return latest
+
+
+class _FrameReader:
+    """Frames of one raw-video pipe, read by a thread: ffmpeg writes its two outputs in turn, and
+    a blocked write to this one must never stall the tracker's frames."""
+
+    def __init__(self, fd: int, frame_bytes: int):
+        self._file = os.fdopen(fd, "rb", buffering=0)
+        self._frames: queue.Queue = queue.Queue(maxsize=16)
+        self._bytes = frame_bytes
+        self._ended = self._closing = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._closing:
+                frame = np.empty(self._bytes, np.uint8)
+                view, got = memoryview(frame), 0
+                while got < self._bytes:
+                    count = self._file.readinto(view[got:])
+                    if not count:
+                        break
+                    got += count
+                if got < self._bytes:
+                    break
+                self._frames.put(frame)
+        except (OSError, ValueError):
+            pass
+        finally:
+            self._frames.put(None)
+
+    def next(self) -> np.ndarray | None:
+        """The next frame, or None once the pipe has ended."""
+        if self._ended:
+            return None
+        frame = self._frames.get()
+        self._ended = frame is None
+        return frame
+
+    def close(self) -> None:
+        """Call after ffmpeg has ended: drains the queue until the thread sees the end."""
+        self._closing = True
+        while self._thread.is_alive():
+            try:
+                self._frames.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self._file.close()
 
 
 def _widen_pipe(fd: int) -> None:

@@ -1,17 +1,20 @@
 """How far each face's mouth is open over time: MediaPipe Face Landmarker on crops around faces.
 
 Only shots with two or more faces come here (single-face shots keep the plain detector path and
-its speed). ffmpeg decodes the clip again at LIP_FPS and at most LIP_WIDTH px wide; each face
-track's detector box (interpolated to the frame time) is cut out with room around it, and the
-landmarker (`models/face_landmarker_full_range.task`: Google's float16 v1 bundle with our
-full-range detector inside, built by scripts/setup.sh) measures the inner-lip gap relative to the
-outer-eye distance, which does not depend on the face's size. Cropping matters: below ~5 % of the
-frame width the landmarker's own detector misses faces.
+its speed). Frames at LIP_FPS, at most LIP_WIDTH px wide, come from the face analysis's own decode
+when its first frame shows two faces (`InlineLips`, fed by face_analysis: one decode serves both),
+else from a decode of their own (`measure`). Each face's detector box is cut out with room around
+it, and the landmarker (`models/face_landmarker_full_range.task`: Google's float16 v1 bundle with
+our full-range detector inside, built by scripts/setup.sh) measures the inner-lip gap relative to
+the outer-eye distance, which does not depend on the face's size. Cropping matters: below ~5 % of
+the frame width the landmarker's own detector misses faces.
 """
 
+import math
 import os
 import subprocess
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,7 +40,11 @@ class MouthSeries:
 
 
 def open_landmarker():
-    """The Face Landmarker (IMAGE mode, one face per crop, blendshapes on); raises if it cannot load."""
+    """The Face Landmarker (IMAGE mode, one face per crop, blendshapes on); raises if it cannot load.
+
+    Not VIDEO mode, though it skips the detector (7 instead of 9.5 ms a crop): it smooths the
+    landmarks over time, and the smoothed mouth misses quick hand-overs (measured on the quick
+    exchange panel of tests/test_speakers_framing.py)."""
     os.environ.setdefault("GLOG_minloglevel", "2")
     from mediapipe.tasks.python import BaseOptions, vision
 
@@ -56,27 +63,73 @@ def open_landmarker():
 
 def mouth_opening(landmarks) -> float:
     """Inner-lip gap over outer-eye distance from 478 normalised landmarks (crop is square)."""
-    points = np.array([(p.x, p.y) for p in landmarks])
-    eyes = float(np.linalg.norm(points[OUTER_EYES[0]] - points[OUTER_EYES[1]]))
+
+    def distance(a: int, b: int) -> float:  # only the points needed: 478 objects cost 0.3 ms a face
+        return math.hypot(landmarks[a].x - landmarks[b].x, landmarks[a].y - landmarks[b].y)
+
+    eyes = distance(*OUTER_EYES)
     if eyes <= 1e-6:
         return float("nan")
-    gaps = [float(np.linalg.norm(points[a] - points[b])) for a, b in INNER_LIPS]
-    return float(np.mean(gaps)) / eyes
+    return sum(distance(a, b) for a, b in INNER_LIPS) / len(INNER_LIPS) / eyes
+
+
+def lip_frame_size(video) -> tuple[int, int]:
+    """Width and height (even) of the frames lips are measured on."""
+    width = min(LIP_WIDTH, video.width)
+    width -= width % 2
+    return width, max(2, round(video.height * width / video.width / 2) * 2)
+
+
+def is_lip_frame(index: int, fps: float) -> bool:
+    """Whether frame `index` (from the start of a decode at `fps`) is the first of a new 1/LIP_FPS
+    s step. face_analysis's ffmpeg `select` filter picks the same frames (lip_select_filter)."""
+    return index == 0 or math.floor(index * LIP_FPS / fps) > math.floor((index - 1) * LIP_FPS / fps)
+
+
+def lip_select_filter(fps: float) -> str:
+    """ffmpeg's `select` for the frames is_lip_frame picks (same floats, same floor)."""
+    ratio = f"{LIP_FPS!r}/{float(fps)!r}"
+    return f"select='eq(n,0)+gt(floor(n*{ratio}),floor((n-1)*{ratio}))'"
+
+
+class _Landmarker:
+    """The landmarker, and the mouth it measures in one crop."""
+
+    def __init__(self):
+        self.landmarker = open_landmarker()
+        self.calls = 0
+
+    def measure(self, crop: np.ndarray) -> tuple[float, float]:
+        """(lip gap / eye distance, jawOpen) of the face in `crop`; NaN where none is found."""
+        import cv2
+        import mediapipe as mp
+
+        crop = cv2.resize(crop, (CROP_PX, CROP_PX), interpolation=cv2.INTER_LINEAR)
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=crop)
+        if self.calls == 0:
+            with _native_stderr_muted():  # the first call logs a memory-alignment notice to fd 2
+                result = self.landmarker.detect(image)
+        else:
+            result = self.landmarker.detect(image)
+        self.calls += 1
+        if not result.face_landmarks:
+            return float("nan"), float("nan")
+        jaw = next((c.score for c in result.face_blendshapes[0] if c.category_name == "jawOpen"), np.nan)
+        return mouth_opening(result.face_landmarks[0]), float(jaw)
+
+    def close(self) -> None:
+        with _native_stderr_muted():
+            self.landmarker.close()
 
 
 def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, tuple[list, list]]) -> dict:
-    """MouthSeries per track id over source seconds start_s..end_s.
+    """MouthSeries per track id over source seconds start_s..end_s, from a decode of its own.
 
     `tracks` maps a track id to (clip-relative times, boxes (x, y, w, h) in source px), where
     times are relative to `start_s` as the returned ones are. A track is measured only inside
     its own time span (plus half a second).
     """
-    import cv2
-    import mediapipe as mp
-
-    width = min(LIP_WIDTH, video.width)
-    width -= width % 2
-    height = max(2, round(video.height * width / video.width / 2) * 2)
+    width, height = lip_frame_size(video)
     scale = width / video.width
     cmd = [
         "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
@@ -86,7 +139,7 @@ def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, t
     ]  # fmt: skip
     series = {track_id: MouthSeries() for track_id in tracks}
     frame_bytes = width * height * 3
-    landmarker = open_landmarker()
+    landmarker = _Landmarker()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         index = 0
@@ -100,32 +153,94 @@ def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, t
             for track_id, (times, boxes) in tracks.items():
                 if not times or t < times[0] - 0.5 or t > times[-1] + 0.5:
                     continue
-                box = _box_at(times, boxes, t)
-                crop = _square_crop(frame, [v * scale for v in box])
+                crop = _square_crop(frame, [v * scale for v in _box_at(times, boxes, t)])
                 if crop is None:
                     continue
-                crop = cv2.resize(crop, (CROP_PX, CROP_PX), interpolation=cv2.INTER_LINEAR)
-                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=crop)
-                if index == 1:  # the first call logs a memory-alignment notice to fd 2
-                    with _native_stderr_muted():
-                        result = landmarker.detect(image)
-                else:
-                    result = landmarker.detect(image)
+                opening, jaw = landmarker.measure(crop)
                 out = series[track_id]
                 out.times.append(t)
-                if not result.face_landmarks:
-                    out.opening.append(float("nan"))
-                    out.jaw.append(float("nan"))
-                    continue
-                out.opening.append(mouth_opening(result.face_landmarks[0]))
-                jaw = next((c.score for c in result.face_blendshapes[0] if c.category_name == "jawOpen"), np.nan)
-                out.jaw.append(float(jaw))
+                out.opening.append(opening)
+                out.jaw.append(jaw)
     finally:
-        with _native_stderr_muted():
-            landmarker.close()
+        landmarker.close()
         proc.stdout.close()
         proc.kill()
         proc.wait()
+    return series
+
+
+class MouthSample(NamedTuple):
+    """One face's mouth at one lip frame, measured during the face analysis's decode."""
+
+    t: float  # clip-relative seconds
+    shot: int
+    x: float  # the face box's centre and width, source px
+    y: float
+    width: float
+    opening: float  # as MouthSeries
+    jaw: float
+
+
+class InlineLips:
+    """Lips measured on the face analysis's own lip frames (no second decode).
+
+    At each lip frame, faces are cut around the detector's latest boxes (the last two detections
+    of the shot, so one missed detection loses nothing) when there are two or three of them:
+    single faces and crowds never need lips. `samples` keeps what was measured; the face
+    tracks, linked after the decode, pick theirs (series_for_tracks).
+    """
+
+    MAX_FACES = 3
+
+    def __init__(self, video):
+        self.width, self.height = lip_frame_size(video)
+        self.frame_bytes = self.width * self.height * 3 // 2  # yuv420p: half of RGB through the pipe
+        self.scale = self.width / video.width
+        self.samples: list[MouthSample] = []
+        self._landmarker: _Landmarker | None = None
+
+    def add(self, frame: np.ndarray, t: float, shot: int, boxes: list) -> None:
+        """Measure the faces at `boxes` ((x, y, w, h, ...) source px) in lip frame `frame` (flat
+        yuv420p bytes, frame_bytes long) at clip time t."""
+        if not 2 <= len(boxes) <= self.MAX_FACES:
+            return
+        for box in boxes:
+            x, y, w, h = box[:4]
+            crop = _square_crop_yuv(frame, self.width, self.height, [v * self.scale for v in (x, y, w, h)])
+            if crop is None:
+                continue
+            if self._landmarker is None:
+                self._landmarker = _Landmarker()
+            opening, jaw = self._landmarker.measure(crop)
+            self.samples.append(MouthSample(t, shot, x + w / 2, y + h / 2, w, opening, jaw))
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+
+def series_for_tracks(mouths: list[MouthSample], tracks: dict[int, tuple[int, list, list]]) -> dict:
+    """MouthSeries per face track from inline measurements: at each lip frame, the measurement
+    nearest the track's box (within its width), inside the track's time span plus half a second
+    as measure() does. `tracks` maps a track id to (shot, clip-relative times, boxes (x, y, w, h)
+    source px)."""
+    series = {}
+    for track_id, (shot, times, boxes) in tracks.items():
+        best: dict[float, tuple[float, float, float]] = {}
+        for m in mouths:
+            if m.shot != shot or not times or m.t < times[0] - 0.5 or m.t > times[-1] + 0.5:
+                continue
+            x, y, w, h = _box_at(times, boxes, m.t)
+            distance = math.hypot(m.x - x - w / 2, m.y - y - h / 2)
+            if distance <= w and (m.t not in best or distance < best[m.t][0]):
+                best[m.t] = (distance, m.opening, m.jaw)
+        one = MouthSeries()
+        for t in sorted(best):
+            one.times.append(t)
+            one.opening.append(best[t][1])
+            one.jaw.append(best[t][2])
+        series[track_id] = one
     return series
 
 
@@ -144,6 +259,36 @@ def _square_crop(frame: np.ndarray, box) -> np.ndarray | None:
     if x1 - x0 < 16 or y1 - y0 < 16:
         return None
     crop = frame[y0:y1, x0:x1]
+    if crop.shape[0] != crop.shape[1]:  # at a frame edge: pad to a square, landmarks assume one
+        side_px = max(crop.shape[:2])
+        padded = np.zeros((side_px, side_px, 3), np.uint8)
+        padded[: crop.shape[0], : crop.shape[1]] = crop
+        crop = padded
+    return np.ascontiguousarray(crop)
+
+
+def _square_crop_yuv(data: np.ndarray, width: int, height: int, box) -> np.ndarray | None:
+    """_square_crop of a flat yuv420p frame, converted to RGB: only the crop is converted."""
+    import cv2
+
+    x, y, w, h = box
+    side = CROP_SIDE * max(w, h)
+    cx, cy = x + w / 2, y + h / 2
+    # corners on multiples of 4, so that the crop's chroma rows fill whole I420 rows
+    x0, y0 = int(max(0, cx - side / 2)) // 4 * 4, int(max(0, cy - side / 2)) // 4 * 4
+    x1, y1 = int(min(width, cx + side / 2)) // 4 * 4, int(min(height, cy + side / 2)) // 4 * 4
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return None
+    crop_w, crop_h = x1 - x0, y1 - y0
+    luma = data[: width * height].reshape(height, width)
+    chroma = width * height // 4
+    u = data[width * height : width * height + chroma].reshape(height // 2, width // 2)
+    v = data[width * height + chroma : width * height + 2 * chroma].reshape(height // 2, width // 2)
+    i420 = np.empty((crop_h * 3 // 2, crop_w), np.uint8)
+    i420[:crop_h] = luma[y0:y1, x0:x1]
+    i420[crop_h : crop_h + crop_h // 4] = u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2].reshape(crop_h // 4, crop_w)
+    i420[crop_h + crop_h // 4 :] = v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2].reshape(crop_h // 4, crop_w)
+    crop = cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420)
     if crop.shape[0] != crop.shape[1]:  # at a frame edge: pad to a square, landmarks assume one
         side_px = max(crop.shape[:2])
         padded = np.zeros((side_px, side_px, 3), np.uint8)

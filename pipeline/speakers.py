@@ -218,8 +218,13 @@ def speaker_turns(media_path, video, start_s: float, end_s: float, shot: ShotFac
     return turns
 
 
-def analyse_shots(media_path, video, start_s: float, end_s: float, shots: list[ShotFaces]) -> tuple[list, float]:
-    """Speech turns of the clip's two-face shots (with faces), and the CPU seconds it took."""
+def analyse_shots(
+    media_path, video, start_s: float, end_s: float, shots: list[ShotFaces], samples=None
+) -> tuple[list, float]:
+    """Speech turns of the clip's two-face shots (with faces), and the CPU seconds it took.
+
+    Lips come from `samples.mouths` when the face analysis measured them in its own decode,
+    else from a decode of their own."""
     from . import lips
 
     cpu_started = time.process_time()
@@ -229,8 +234,16 @@ def analyse_shots(media_path, video, start_s: float, end_s: float, shots: list[S
     audio = clip_audio(media_path, start_s, end_s)
     if not len(audio):
         return [], time.process_time() - cpu_started
-    tracks = {f.id: (f.times, [(b.x, b.y, b.width, b.height) for b in f.boxes]) for s in two_face for f in s.tracks}
-    series = mouth_activity(lips.measure(media_path, video, start_s, end_s, tracks))
+    if samples is not None and samples.lips_measured:
+        tracks = {
+            f.id: (s.shot, f.times, [(b.x, b.y, b.width, b.height) for b in f.boxes])
+            for s in two_face
+            for f in s.tracks
+        }
+        series = mouth_activity(lips.series_for_tracks(samples.mouths, tracks))
+    else:
+        tracks = {f.id: (f.times, [(b.x, b.y, b.width, b.height) for b in f.boxes]) for s in two_face for f in s.tracks}
+        series = mouth_activity(lips.measure(media_path, video, start_s, end_s, tracks))
     turns = []
     for shot in two_face:
         turns += speaker_turns(media_path, video, start_s, end_s, shot, audio, series)
@@ -255,7 +268,9 @@ def frame(path, samples, media_path, video, start_s: float, end_s: float, *, asp
     shots = link_tracks(samples, end_s - start_s)
     warning = ""
     try:  # one-face clips skip this: their path stays exactly today's, at today's speed
-        turns, cpu_s = analyse_shots(media_path, video, start_s, end_s, shots) if needs_analysis(shots) else ([], 0.0)
+        turns, cpu_s = (
+            analyse_shots(media_path, video, start_s, end_s, shots, samples) if needs_analysis(shots) else ([], 0.0)
+        )
     except (OSError, RuntimeError, ValueError, ImportError) as exc:  # missing model files, ffmpeg
         turns, cpu_s = [], 0.0
         warning = f"Speaker analysis failed ({str(exc)[:160]}): follows one face"

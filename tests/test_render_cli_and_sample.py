@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from pipeline import face_analysis
@@ -52,6 +53,24 @@ def test_render_command_with_transcript_and_karaoke(source, tmp_path, capsys):
     assert (video["width"], video["height"]) == (540, 540)
     assert out.with_suffix(".srt").read_text().startswith("1\n00:00:00,100 --> ")
     assert result["video_file"] == "clip.mp4" and result["vtt_file"] == "clip.vtt"
+
+
+def test_render_command_forces_a_layout_and_refuses_an_unknown_face(source, tmp_path):
+    from pipeline.errors import InputError
+    from tests.media_support import frame_at
+
+    auto, fit = tmp_path / "auto.mp4", tmp_path / "fit.mp4"
+    argv = ["render", str(source), "--start", "0.5", "--end", "1.5", "--subtitles", "none", "--preview"]
+    assert run_command([*argv, "-o", str(auto)]) == 0
+    assert run_command([*argv, "--layout", "fit", "-o", str(fit)]) == 0
+    followed = frame_at(auto, 0.5).astype(float)  # a 9:16 crop on the face fills the frame
+    fitted = frame_at(fit, 0.5).astype(float)  # the whole picture in the middle, a blurred band above
+    band = fitted[:250]
+    assert np.abs(np.diff(band, axis=1)).mean() < 0.5 * np.abs(np.diff(followed[:250], axis=1)).mean()
+    with pytest.raises(InputError, match="No face 7"):
+        run_command([*argv, "--follow-face", "7", "-o", str(tmp_path / "x.mp4")])
+    with pytest.raises(SystemExit):  # argparse: not one of the layout choices
+        run_command([*argv, "--layout", "<script>", "-o", str(tmp_path / "y.mp4")])
 
 
 def test_cancelling_stops_ffmpeg_and_keeps_the_earlier_file(source, tmp_path):

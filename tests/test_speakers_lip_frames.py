@@ -1,0 +1,45 @@
+"""The lip frames ffmpeg picks during the face analysis's decode are the frames Python expects:
+the tracker's frames and the lip frames travel in two pipes, paired by frame index."""
+
+import re
+import subprocess
+
+import pytest
+
+from pipeline import lips
+
+
+@pytest.mark.parametrize("rate", ["25", "30000/1001", "50"])
+def test_ffmpegs_select_picks_the_frames_is_lip_frame_names(rate):
+    numerator, _, denominator = rate.partition("/")
+    fps = int(numerator) / int(denominator or 1)
+    shown = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-f", "lavfi", "-i", f"testsrc=size=64x36:rate={rate}:duration=4",
+         "-vf", f"{lips.lip_select_filter(fps)},showinfo", "-fps_mode", "passthrough", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr  # fmt: skip
+    picked = [round(float(t) * fps) for t in re.findall(r"pts_time:([0-9.]+)", shown)]
+    expected = [n for n in range(round(4 * fps)) if lips.is_lip_frame(n, fps)]
+    assert picked == expected
+    assert len(expected) == pytest.approx(4 * lips.LIP_FPS, abs=1)
+
+
+def test_a_crop_of_the_yuv_lip_frame_matches_the_same_crop_of_its_rgb_frame():
+    import numpy as np
+
+    def frame(*pix_fmt):
+        return np.frombuffer(
+            subprocess.run(
+                ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=960x540:rate=1", "-frames:v", "1",
+                 "-vf", "format=yuv420p", "-f", "rawvideo", *pix_fmt, "pipe:1"],
+                capture_output=True, check=True,
+            ).stdout, np.uint8,
+        )  # fmt: skip
+
+    rgb, yuv = frame("-pix_fmt", "rgb24").reshape(540, 960, 3), frame()
+    for box in [(300, 200, 120, 140), (880, 470, 60, 60)]:  # inside, and padded at the corner
+        expected, got = lips._square_crop(rgb, box), lips._square_crop_yuv(yuv, 960, 540, box)
+        side = min(expected.shape[0], got.shape[0]) - 8  # far corners snap to multiples of 4 px
+        assert got.shape[0] == got.shape[1] and abs(got.shape[0] - expected.shape[0]) <= 8
+        difference = np.abs(expected[:side, :side].astype(int) - got[:side, :side].astype(int)).mean()
+        assert difference < 5, difference  # colour conversion only: the same pixels
