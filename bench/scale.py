@@ -34,6 +34,7 @@ def main():
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--model", default="base")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--save", type=Path, help="write every run's task timeline and CPU samples here (JSON)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one run, JSON out
     parser.add_argument("--talk", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -58,6 +59,8 @@ def main():
             report(count, results[count], cores)
     if 2 in results:
         project(results[2])
+    if args.save:
+        args.save.write_text(json.dumps(results))
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -154,7 +157,12 @@ def one_run(count: int, talk: Path, model: str) -> dict:
         )  # fmt: skip
         for n in range(count)
     ]
-    time.sleep(5)  # let the clusters start before the clock does
+    # the clock starts once every cluster runs (a worker imports the pipeline's libraries first)
+    deadline = time.time() + 120
+    while time.time() < deadline and not all(
+        b"running." in (folder / f"worker{n}.log").read_bytes() for n in range(count)
+    ):
+        time.sleep(0.5)
     sampler = Sampler([w.pid for w in workers])
     started = time.time()
     with open(talk, "rb") as f:
@@ -184,6 +192,7 @@ def one_run(count: int, talk: Path, model: str) -> dict:
         "clips": video.clips.count(),
         "tasks": tasks_of(video, sampler),
         "cpu_samples": sampler.samples,
+        "machine_samples": sampler.machine,
         "windows": {r.stage: (r.started_at.timestamp(), r.finished_at.timestamp()) for r in video.stage_runs.all()},
     }
 
@@ -196,6 +205,7 @@ class Sampler:
         self.cluster_of: dict[int, int] = {}
         self.cpu: dict[int, float] = {}
         self.samples: list[tuple[float, float]] = []  # (time, CPU seconds of all workers so far)
+        self.machine: list[tuple[float, float]] = []  # (time, busy CPU seconds of the whole machine so far)
 
     def sample(self):
         for entry in Path("/proc").iterdir():
@@ -210,10 +220,20 @@ class Sampler:
                 pid = int(entry.name)
                 self.cluster_of[pid] = self.groups.index(pgrp)
                 self.cpu[pid] = max(self.cpu.get(pid, 0.0), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
-        self.samples.append((time.time(), self.cpu_s()))
+        now = time.time()
+        self.samples.append((now, self.cpu_s()))
+        self.machine.append((now, machine_busy_s()))
 
     def cpu_s(self) -> float:
         return sum(self.cpu.values())
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores spent not idle since boot (/proc/stat): catches the short-lived
+    ffmpeg/ffprobe children whose time the per-process samples miss."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS
 
 
 def tasks_of(video, sampler: Sampler) -> list[dict]:
@@ -247,12 +267,13 @@ def report(count: int, result: dict, cores: int) -> None:
         all_busy = intersect(all_busy, other)
     both_s = sum(length(intersect(all_busy, [w])) for w in window)
     cpu_in_window = sum(cpu_between(result["cpu_samples"], a, b) for a, b in window)
+    machine_in_window = sum(cpu_between(result["machine_samples"], a, b) for a, b in window)
     label = "all workers busy" if count > 1 else "worker busy"
     print(
         f"{count} worker(s): wall {result['wall_s']:.0f} s (RTF {result['wall_s'] / result['media_s']:.3f}), "
         f"CPU {result['cpu_s']:.0f} s, {result['clips']} clips; transcription + render {window_s:.0f} s: "
         f"{label} {100 * both_s / window_s:.0f} % of it, worker CPU {100 * cpu_in_window / (window_s * cores):.0f} % "
-        f"of {cores} cores",
+        f"of {cores} cores (machine busy {100 * machine_in_window / (window_s * cores):.0f} %)",
         flush=True,
     )
     for stage in ("ingest", "transcribe", "clips", "copy", "render"):

@@ -8,6 +8,7 @@ import dj_database_url
 from django.utils.csp import CSP
 
 from pipeline.config import Settings as PipelineSettings
+from pipeline.config import worker_processes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -202,8 +203,10 @@ SECURE_CSP = {
 TASK_TIMEOUT_S = envint("CLIPER_TASK_TIMEOUT", 3 * 3600)
 Q_CLUSTER = {
     "name": "cliper",
-    "workers": envint("CLIPER_WORKERS", 1),
-    "recycle": 20,
+    "workers": worker_processes(PipelineSettings()),  # CLIPER_WORKERS, else one per usable core
+    # A new worker process re-imports torch, CTranslate2 and MediaPipe (~10 s of CPU): with one
+    # task per chunk and per clip, 20 tasks (django-q2's default) meant several restarts per video.
+    "recycle": 500,
     "timeout": TASK_TIMEOUT_S,
     "retry": TASK_TIMEOUT_S + 600,
     "max_attempts": 2,

@@ -11,6 +11,7 @@ Variables are named CLIPER_<FIELD> (CLIPER_WHISPER_MODEL, ...); the Gemini key i
 """
 
 import functools
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
@@ -28,7 +29,8 @@ class Settings(BaseSettings):
 
     # machine settings
     models_dir: Path = REPO_DIR / "models"
-    whisper_threads: int = Field(0, ge=0)  # 0 = one per usable core
+    workers: int = Field(0, ge=0)  # queue worker processes per machine; 0 = one per usable core
+    whisper_threads: int = Field(0, ge=0)  # 0 = the usable cores shared out (see whisper_threads())
     whisper_beam: int = Field(1, ge=1)  # 1 = greedy; 5 is ~40 % slower, slightly more accurate
     render_parallel: int = Field(2, ge=1)  # previews rendered at once
     # "auto": try function calling, then JSON schema, remember what the server accepts
@@ -78,6 +80,27 @@ class Settings(BaseSettings):
     @classmethod
     def _none_when_empty(cls, value):
         return value or None  # an empty list would block nothing: keep the safe default
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def worker_processes(settings: Settings | None = None) -> int:
+    """How many processes `manage.py worker` runs: CLIPER_WORKERS, else one per usable core.
+    Parts of a stage (transcription chunks, clips) run one per process, so each core has one."""
+    return (settings or current()).workers or usable_cores()
+
+
+def worker_threads(processes: int) -> int:
+    """Threads each of `processes` processes on this machine may use (CTranslate2's Whisper)."""
+    return max(1, usable_cores() // max(1, processes))
+
+
+def whisper_threads() -> int:
+    """CLIPER_WHISPER_THREADS, else every usable core (the CLI); the worker command sets it to
+    its processes' share, so two processes on two cores do not run four threads."""
+    return current().whisper_threads or usable_cores()
 
 
 @functools.cache

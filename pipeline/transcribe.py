@@ -25,13 +25,13 @@ How it runs, and why (measured on 2 CPU cores, int8, see bench/transcribe.py and
   about PART_S at the quietest 0.1 s (a pause between words, so no word is split or heard twice)
   and detects the language once; `run_part` transcribes one part (times offset by its first
   sample, so they are exact across joins) and `join` concatenates the parts in order.
-- Threads: CTranslate2 gets one thread per usable core (CLIPER_WHISPER_THREADS overrides), VAD
+- Threads: CTranslate2 gets the process's share of the usable cores (config.whisper_threads: all
+  of them in the CLI, cores / processes in the worker; CLIPER_WHISPER_THREADS overrides), VAD
   runs single-threaded, and torch (alignment only) is limited to one thread: oversubscribed
   threads on 2 cores made VAD 7-13x slower.
 - Device: CUDA with float16 when CTranslate2 sees a GPU, else CPU with int8.
 """
 
-import os
 import tempfile
 import threading
 import wave
@@ -389,9 +389,7 @@ def _device() -> tuple[str, str]:
 
 
 def _threads() -> int:
-    if config.current().whisper_threads:
-        return config.current().whisper_threads
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return config.whisper_threads()
 
 
 def _clock(seconds: float) -> str:

@@ -1,10 +1,13 @@
 import json
+import os
 import subprocess
 import sys
 
+from pipeline import config
+
 from .conftest import REPO_DIR
 
-SHOW = "import json; from django.conf import settings as s; print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], 'name': str(s.DATABASES['default']['NAME']), 'debug': s.DEBUG, 'key': s.SECRET_KEY, 'q': {k: s.Q_CLUSTER.get(k) for k in ('orm', 'redis', 'timeout', 'retry', 'max_attempts')}}))"
+SHOW = "import json; from django.conf import settings as s; print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], 'name': str(s.DATABASES['default']['NAME']), 'debug': s.DEBUG, 'key': s.SECRET_KEY, 'q': {k: s.Q_CLUSTER.get(k) for k in ('orm', 'redis', 'timeout', 'retry', 'max_attempts', 'workers', 'recycle')}}))"
 
 
 def settings_with(env, tmp_path):
@@ -57,3 +60,23 @@ def test_sqlite_runs_in_wal_mode(db):
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         assert cursor.fetchone()[0] == "wal"
+
+
+def test_one_worker_process_per_core_unless_told_and_whisper_threads_shared_out(tmp_path, monkeypatch):
+    cores = len(os.sched_getaffinity(0))
+    s = settings_with({}, tmp_path)
+    assert s["q"]["workers"] == cores
+    # one task per chunk and per clip: recycling every 20 tasks restarted a process several times a video
+    assert s["q"]["recycle"] >= 200
+    assert settings_with({"CLIPER_WORKERS": "3"}, tmp_path)["q"]["workers"] == 3
+    monkeypatch.setattr(config, "usable_cores", lambda: 4)
+    assert [config.worker_threads(n) for n in (1, 2, 3, 4, 8)] == [4, 2, 1, 1, 1]
+    monkeypatch.delenv("CLIPER_WHISPER_THREADS", raising=False)
+    config.current.cache_clear()
+    try:
+        assert config.whisper_threads() == 4  # the CLI: one process, every core
+        monkeypatch.setenv("CLIPER_WHISPER_THREADS", "1")
+        config.current.cache_clear()
+        assert config.whisper_threads() == 1
+    finally:
+        config.current.cache_clear()

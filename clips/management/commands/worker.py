@@ -1,4 +1,5 @@
 import logging
+import os
 import threading
 
 from django.core.management import call_command
@@ -8,6 +9,8 @@ from django_q.models import Schedule
 
 from clips import leases
 from clips.services import recover_expired
+from pipeline import config
+from pipeline.preload import preload
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +24,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Requeued {requeued} task(s) whose worker stopped renewing its lease")
         # Recovery used to be a schedule that only looked at this host's process ids.
         Schedule.objects.filter(name="recover stalled stages").delete()
+        # The cores are shared out among the cluster's processes (one task each): two processes on
+        # two cores with two Whisper threads each would oversubscribe them. Children inherit this.
+        os.environ.setdefault("CLIPER_WHISPER_THREADS", str(config.worker_threads(config.worker_processes())))
+        config.current.cache_clear()
+        preload()  # before the fork, so every task process starts with the libraries imported
         connections.close_all()  # the cluster forks: children must not share this connection
         threading.Thread(target=_sweep_forever, name="lease-sweeper", daemon=True).start()
         call_command("qcluster")
