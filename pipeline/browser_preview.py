@@ -12,7 +12,7 @@ bounds and a poster; a clip is reviewable as soon as it exists.
 
 from pathlib import Path
 
-from . import crop_plan, face_analysis, frames, speakers, subtitles
+from . import crop_plan, face_analysis, frames, lips, speakers, subtitles
 from .errors import InputError
 from .progress import Progress, no_progress
 from .schemas import ClipPreview, CropPath, FaceSamplesFile, MediaInfo, PipelineOptions, Word
@@ -56,14 +56,24 @@ def analyse_faces(
         sample_every=sample_every,
     )  # fmt: skip
     try:
-        seen = face_analysis.face_samples(media_path, video, start, end, sample_every, progress)
+        seen = face_analysis.face_samples(media_path, video, start, end, sample_every, progress, lips=True)
     except (InputError, OSError, RuntimeError, ValueError) as exc:
         stored.analysis_error = f"Face analysis failed ({str(exc)[:200]}): centre crop"
         return stored
     stored.times, stored.shot_ids, stored.cuts = seen.times, seen.shot_ids, seen.cuts
     stored.boxes = [[list(box) for box in boxes] for boxes in seen.boxes]
     stored.detector_error = seen.detector_error
+    stored.lips_measured = seen.lips_measured
+    stored.mouths = [
+        [m.t, m.shot, round(m.x, 1), round(m.y, 1), round(m.width, 1), _rounded(m.opening), _rounded(m.jaw)]
+        for m in seen.mouths
+    ]
     return stored
+
+
+def _rounded(value: float) -> float | None:
+    """4 decimals, None for NaN (JSON has none)."""
+    return None if value != value else round(value, 4)
 
 
 def covers(samples: FaceSamplesFile, start_s: float, end_s: float) -> bool:
@@ -76,12 +86,20 @@ def clip_samples(samples: FaceSamplesFile, start_s: float, end_s: float) -> crop
     offset = start_s - samples.start  # sample times count from the analysed range's start
     duration_s = end_s - start_s
     inside = [i for i, t in enumerate(samples.times) if offset - 1e-6 <= t < offset + duration_s]
+    nan = float("nan")
+    mouths = [
+        lips.MouthSample(round(t - offset, 3), int(shot), x, y, w, nan if o is None else o, nan if j is None else j)
+        for t, shot, x, y, w, o, j in samples.mouths
+        if offset - 1e-6 <= t < offset + duration_s
+    ]
     return crop_plan.FaceSamples(
         times=[round(samples.times[i] - offset, 3) for i in inside],
         shot_ids=[samples.shot_ids[i] for i in inside],
         boxes=[[tuple(box) for box in samples.boxes[i]] for i in inside],
         cuts=[round(c - offset, 3) for c in samples.cuts if 0 < c - offset < duration_s],
         detector_error=samples.detector_error,
+        mouths=mouths,
+        lips_measured=samples.lips_measured,
     )
 
 

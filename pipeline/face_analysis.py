@@ -75,11 +75,12 @@ def crop_path(
 
 
 def face_samples(
-    media_path: Path, video: VideoInfo, start_s: float, end_s: float, sample_every: int, progress=None
+    media_path: Path, video: VideoInfo, start_s: float, end_s: float, sample_every: int, progress=None, lips=False
 ) -> FaceSamples:
     """What the detector saw over `start_s`..`end_s`: kept by browser_preview, so that crop
-    paths for other bounds inside the range are planned without decoding again."""
-    return _analyse(media_path, video, start_s, end_s, sample_every, progress)
+    paths for other bounds inside the range are planned without decoding again. With `lips`,
+    mouths too when the first frame shows two faces (see _analyse)."""
+    return _analyse(media_path, video, start_s, end_s, sample_every, progress, lips=lips)
 
 
 class _TwoFaces(Exception):
@@ -196,10 +197,11 @@ def _decode(
                     raise _TwoFaces
                 if progress is not None and len(samples.times) % 20 == 0:
                     progress(min(t / duration_s, 1.0), "Finding faces")
-            if inline is not None and lips.is_lip_frame(frame_index, video.fps):
+            tick = lips.lip_tick(frame_index, video.fps) if inline is not None else None
+            if tick is not None:
                 lip_frame = lip_reader.next()
                 if lip_frame is not None:
-                    inline.add(lip_frame, round(t, 3), shot_id, _merged(recent))
+                    inline.add(lip_frame, round(tick / lips.LIP_FPS, 3), shot_id, _merged(recent))
             frame_index += 1
     finally:
         if detector is not None:

@@ -80,16 +80,22 @@ def lip_frame_size(video) -> tuple[int, int]:
     return width, max(2, round(video.height * width / video.width / 2) * 2)
 
 
-def is_lip_frame(index: int, fps: float) -> bool:
-    """Whether frame `index` (from the start of a decode at `fps`) is the first of a new 1/LIP_FPS
-    s step. face_analysis's ffmpeg `select` filter picks the same frames (lip_select_filter)."""
-    return index == 0 or math.floor(index * LIP_FPS / fps) > math.floor((index - 1) * LIP_FPS / fps)
+def lip_tick(index: int, fps: float) -> int | None:
+    """The lip frame k (labelled k / LIP_FPS s) that frame `index` of a decode at `fps` stands
+    for, or None. ffmpeg's fps filter, which measure() decodes through, takes for tick k the
+    last frame before (k + 0.5) / LIP_FPS s; so does the face analysis's `select` filter
+    (lip_select_filter), so that both paths measure the same frames at the same labels."""
+
+    def tick(n: int) -> int:
+        return math.floor(n * LIP_FPS / fps + 0.5)
+
+    return tick(index) if tick(index + 1) > tick(index) else None
 
 
 def lip_select_filter(fps: float) -> str:
-    """ffmpeg's `select` for the frames is_lip_frame picks (same floats, same floor)."""
+    """ffmpeg's `select` for the frames lip_tick picks (same floats, same floor)."""
     ratio = f"{LIP_FPS!r}/{float(fps)!r}"
-    return f"select='eq(n,0)+gt(floor(n*{ratio}),floor((n-1)*{ratio}))'"
+    return f"select='gt(floor((n+1)*{ratio}+0.5),floor(n*{ratio}+0.5))'"
 
 
 class _Landmarker:

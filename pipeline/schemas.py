@@ -334,6 +334,10 @@ class FaceSamplesFile(BaseModel):
     cuts: list[float] = Field(default_factory=list)  # seconds from `start`
     detector_error: str = ""
     analysis_error: str = ""  # decoding failed: centre crops
+    # mouths measured in the same decode when its first frame showed two faces (pipeline.lips.MouthSample:
+    # [t from `start`, shot, centre x, centre y, box width, opening, jawOpen], None where no landmarks)
+    mouths: list[list[float | None]] = Field(default_factory=list)
+    lips_measured: bool = False  # mouths cover start..end: speaker analysis needs no decode of its own
 
 
 class ClipPreview(BaseModel):

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import layouts, render, speakers, voices
+from pipeline import browser_preview, layouts, render, speakers, voices
 from pipeline.crop_plan import positions_per_frame
 from pipeline.face_analysis import crop_path, probe_video
 from tests import speaker_panels as panels
@@ -205,6 +205,8 @@ def test_the_workdir_render_keeps_the_analysis_and_honours_an_override(conversat
     )
     options = PipelineOptions(subtitle_style="none")
     render.prepare_preview(tmp_path, 0, options)  # the render stage's work for the clip
+    samples = browser_preview.load_samples(tmp_path, 0)
+    assert samples.lips_measured and len(samples.mouths) > 50, "the lips needed a decode of their own"
     stored = render.cached_crop(tmp_path, 0)
     assert stored.speakers.summary == "2 speakers, cuts on turns" and stored.switches
     assert all((tmp_path / f.thumbnail).stat().st_size > 500 for f in stored.speakers.faces)
