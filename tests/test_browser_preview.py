@@ -218,3 +218,68 @@ def test_the_final_uses_the_crop_the_page_showed(live_server, reviewable, chromi
         t = frame / fps
         shown = page.evaluate(f"document.querySelector('{card} .preview').cliperPreview.cropAt({t})")
         assert abs(shown["x"] - final_xs[frame]) <= 2 and abs(shown["y"] - final_ys[frame]) <= 2, t
+
+
+def play_through(page, card, from_t, until_t) -> list[float]:
+    """Play the card from clip time from_t (the Play button, a real click) and the clip times seen
+    on every animation frame until until_t."""
+    seek(page, card, from_t)
+    page.click(f"{card} .preview-play")
+    return page.evaluate(
+        """([card, until]) => new Promise(resolve => {
+            const preview = document.querySelector(card + ' .preview');
+            const video = preview.querySelector('video.preview-main');
+            const start = preview.cliperPreview.state.data.start, began = performance.now(), seen = [];
+            const tick = () => {
+                const t = video.currentTime - start;
+                if (!video.paused && !video.seeking) seen.push(t);
+                if (t > until || performance.now() - began > 10000) { video.pause(); resolve(seen); return; }
+                requestAnimationFrame(tick);
+            };
+            requestAnimationFrame(tick);
+        })""",
+        [card, until_t],
+    )
+
+
+def test_a_trimmed_clip_skips_the_pauses_its_final_cuts(live_server, reviewable, chromium, monkeypatch, no_task_queued):  # noqa: F811
+    video, clip = reviewable
+    # nothing said between 4.5 and 7.5 s of the source (the sound there is silent too)
+    words = [w for w in WORDS if not 4.5 <= w["start"] < 7.5]
+    Transcript.objects.filter(video=video).update(words=words)
+    write_model(
+        video.workdir / "transcript.json",
+        TranscriptFile(language="en", duration=12.0, words=[Word(**w) for w in words]),
+    )
+    Clip.objects.filter(pk=clip.pk).update(trim_silence=True)
+    page = logged_in_page(chromium, live_server, "root")
+    open_clips(page, live_server, video)
+    card = f"#clip-{clip.pk}"
+    cuts = page.evaluate(f"document.querySelector('{card} .preview').cliperPreview.cuts")
+    gap = (
+        max(w["end"] for w in words if w["end"] < 4.5) - CLIP_S[0],
+        min(w["start"] for w in words if w["start"] >= 7.5) - CLIP_S[0],
+    )
+    assert len(cuts) == 1 and gap[0] < cuts[0][0] < cuts[0][1] < gap[1] and cuts[0][1] - cuts[0][0] > 2.0
+    seen = play_through(page, card, cuts[0][0] - 0.6, cuts[0][1] + 0.4)
+    assert seen and max(seen) > cuts[0][1]  # it played past the pause...
+    inside = [t for t in seen if cuts[0][0] + 0.1 < t < cuts[0][1] - 0.1]
+    assert not inside, f"played {len(inside)} frames of a pause the final cuts"  # ...without showing it
+    assert any(t < cuts[0][0] for t in seen)
+
+    # the final, rendered as the worker would after approval, cuts exactly these pauses
+    page.click(f"{card} [data-action=approve]")
+    page.wait_for_selector(f"{card}.approved")
+    planned = {}
+    original = render._trim_plan
+
+    def recording(*args, **kwargs):
+        planned["trim"] = original(*args, **kwargs)
+        return planned["trim"]
+
+    monkeypatch.setattr(render, "_trim_plan", recording)
+    tasks.run_clip_job(*no_task_queued[-1][1:])
+    clip.refresh_from_db()
+    assert clip.final_state == Clip.FinalState.DONE
+    final_cuts = [t for cut in planned["trim"].cuts for t in cut]
+    assert final_cuts == pytest.approx([t for cut in cuts for t in cut], abs=1e-6)
