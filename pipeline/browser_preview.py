@@ -231,6 +231,21 @@ def load_preview(workdir: Path, clip_index: int) -> ClipPreview | None:
         return None
 
 
+def reframe(workdir: Path, clip_index: int, *, layout: str, follow_face: int | None) -> ClipPreview | None:
+    """The clip's preview planned again for a reviewer's layout / person to follow, from the
+    speaker analysis stored with it (speakers.replan: no decoding, milliseconds), so the page shows
+    the choice at once. None when the preview has no analysis to re-plan (a preview job must run)."""
+    from .stages import write_model
+
+    planned = load_preview(workdir, clip_index)
+    if planned is None or planned.crop.speakers is None:
+        return None
+    crop = speakers.replan(planned.crop, aspect=planned.aspect, choice=layout, follow=follow_face)
+    planned = planned.model_copy(update={"crop": crop})
+    write_model(preview_path(workdir, clip_index), planned)
+    return planned
+
+
 def replan(
     workdir: Path, clip_index: int, start_s: float, end_s: float, options: PipelineOptions
 ) -> ClipPreview | None:

@@ -22,7 +22,7 @@ from pipeline.stages import STAGE_NAMES, write_model
 from .conftest import ARTIFACTS_DIR
 from .media_support import HEAD_SIZE, HEIGHT, WIDTH, detect_faces, face_box, face_video, head
 from .test_browser_keyboard import chromium, logged_in_page  # noqa: F401 - the fixture
-from .test_browser_preview import open_clips, seek
+from .test_browser_preview import no_task_queued, open_clips, seek  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -136,3 +136,20 @@ def test_a_fit_clip_shows_the_whole_picture_over_a_blurred_copy(live_server, lay
     above = image[: max(1, top - 4)]
     assert not detect_faces(np.ascontiguousarray(above))  # a blurred copy there, no sharp picture
     assert 3 < above.mean() < image[top : top + int(band)].mean()  # darkened, not black
+
+
+def test_a_layout_chosen_on_the_card_plays_at_once_without_a_task(live_server, layout_clip, chromium, no_task_queued):  # noqa: F811
+    video, clip = layout_clip("split")
+    page = logged_in_page(chromium, live_server, "root")
+    open_clips(page, live_server, video)
+    card = f"#clip-{clip.pk}"
+    page.click(f"{card} details.framing-override summary")
+    page.select_option(f"{card} details.framing-override select[name=layout]", "fit")
+    page.click(f"{card} details.framing-override button[type=submit]")
+    page.wait_for_selector(f"{card} .ok:has-text('the preview shows it')")
+    page.wait_for_selector(f"{card} .preview[data-ready]")
+    seek(page, card, 3.0)
+    assert page.get_attribute(f"{card} .preview-frame", "data-layout") == "fit"
+    assert len(face_centres(frame_picture(page, card))) == 2  # both people, the whole picture
+    clip.refresh_from_db()
+    assert clip.layout == "fit" and no_task_queued == []  # no analysis, no render
