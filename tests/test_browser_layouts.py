@@ -5,22 +5,18 @@ The render stage runs for real on a composed two-person video (ffmpeg, MediaPipe
 analysis); the reviewer's layout choice re-plans it, as the framing form does. The page is
 sampled with screenshots in which MediaPipe looks for the faces."""
 
-import shutil
-
 import cv2
 import numpy as np
 import pytest
 
-from clips.models import Clip, StageRun, Transcript, Video
+from clips.models import Clip
 from clips.options import pipeline_options
 from pipeline import browser_preview, render
 from pipeline.sample import Shot
-from pipeline.schemas import ClipProposal, ClipsResult, MediaInfo, Word
-from pipeline.schemas import Transcript as TranscriptFile
-from pipeline.stages import STAGE_NAMES, write_model
 
 from .conftest import ARTIFACTS_DIR
 from .media_support import HEAD_SIZE, HEIGHT, WIDTH, detect_faces, face_box, face_video, head
+from .preview_support import serve_media_through_the_app, video_before_render
 from .test_browser_keyboard import chromium, logged_in_page  # noqa: F401 - the fixture
 from .test_browser_preview import no_task_queued, open_clips, seek  # noqa: F401 - the fixture
 
@@ -36,42 +32,30 @@ def two_people(tmp_path_factory):
     return face_video(tmp_path_factory.mktemp("two") / "two.mp4", SHOTS, speech="one two three four five six")
 
 
-def prepared(owner, media_root, source, layout):
-    """A video whose render stage ran for real, with the reviewer's layout choice applied."""
-    video = Video.objects.create(
-        owner=owner, title="Two people", source=Video.Source.URL, source_url="http://127.0.0.1:9/x.mp4",
-        duration_s=10.0, status=Video.Status.READY, detected_language="en", subtitle_style="clean",
-    )  # fmt: skip
-    for stage in STAGE_NAMES:
-        StageRun.objects.create(video=video, stage=stage, state=StageRun.State.DONE, progress=1.0, attempt=1)
-    workdir = video.workdir
-    workdir.mkdir(parents=True)
-    shutil.copy(source, workdir / "source.mp4")
-    write_model(
-        workdir / "media.json", MediaInfo(media_file="source.mp4", duration=10.0, width=WIDTH, height=HEIGHT, fps=25)
-    )
-    write_model(
-        workdir / "clips.json",
-        ClipsResult(topics=[], clips=[ClipProposal(start=CLIP_S[0], end=CLIP_S[1], text="x", score=0.8)]),
-    )
-    Transcript.objects.create(video=video, language="en", duration_s=10.0, words=WORDS)
-    write_model(
-        workdir / "transcript.json", TranscriptFile(language="en", duration=10.0, words=[Word(**w) for w in WORDS])
-    )
-    clip = Clip.objects.create(
-        video=video, index=0, start_s=CLIP_S[0], end_s=CLIP_S[1], score=0.8, text="x", layout=layout
-    )  # fmt: skip
-    render.prepare_preview(workdir, 0, pipeline_options(video), layout=layout)
-    return video, clip
-
-
 @pytest.fixture
 def layout_clip(admin_user, media_root, two_people, monkeypatch):
-    # the live server's own /media/ handler cannot seek: use the app's media view, as in production
-    from django.test.testcases import _MediaFilesHandler
+    """layout_clip(layout): a video whose render stage ran for real, with the reviewer's layout applied."""
+    serve_media_through_the_app(monkeypatch)
 
-    monkeypatch.setattr(_MediaFilesHandler, "_should_handle", lambda self, path: False)
-    return lambda layout: prepared(admin_user, media_root, two_people, layout)
+    def prepare(layout):
+        video = video_before_render(admin_user, two_people, words=WORDS, clip_s=CLIP_S, duration_s=10.0)
+        clip = Clip.objects.create(
+            video=video, index=0, start_s=CLIP_S[0], end_s=CLIP_S[1], score=0.8, text="x", layout=layout
+        )  # fmt: skip
+        render.prepare_preview(video.workdir, 0, pipeline_options(video), layout=layout)
+        return video, clip
+
+    return prepare
+
+
+def opened(live_server, chromium, layout_clip, layout):  # noqa: F811
+    """The clips page of a clip prepared with `layout`: (video, clip, its crop path, page, card selector)."""
+    video, clip = layout_clip(layout)
+    crop = browser_preview.load_preview(video.workdir, 0).crop
+    assert {shot.layout for shot in crop.speakers.layouts} == {layout}
+    page = logged_in_page(chromium, live_server, "root")
+    open_clips(page, live_server, video)
+    return video, clip, crop, page, f"#clip-{clip.pk}"
 
 
 def frame_picture(page, card) -> np.ndarray:
@@ -91,12 +75,7 @@ def source_centre(index: int, t_source: float) -> tuple[float, float]:
 
 
 def test_a_split_clip_shows_each_person_in_their_own_half(live_server, layout_clip, chromium):  # noqa: F811
-    video, clip = layout_clip("split")
-    crop = browser_preview.load_preview(video.workdir, 0).crop
-    assert {shot.layout for shot in crop.speakers.layouts} == {"split"}
-    page = logged_in_page(chromium, live_server, "root")
-    open_clips(page, live_server, video)
-    card = f"#clip-{clip.pk}"
+    video, clip, crop, page, card = opened(live_server, chromium, layout_clip, "split")
     assert page.get_attribute(f"{card} .preview-frame", "data-layout") == "split"
     t = 3.0
     seek(page, card, t)
@@ -116,12 +95,7 @@ def test_a_split_clip_shows_each_person_in_their_own_half(live_server, layout_cl
 
 
 def test_a_fit_clip_shows_the_whole_picture_over_a_blurred_copy(live_server, layout_clip, chromium):  # noqa: F811
-    video, clip = layout_clip("fit")
-    crop = browser_preview.load_preview(video.workdir, 0).crop
-    assert {shot.layout for shot in crop.speakers.layouts} == {"fit"}
-    page = logged_in_page(chromium, live_server, "root")
-    open_clips(page, live_server, video)
-    card = f"#clip-{clip.pk}"
+    video, clip, crop, page, card = opened(live_server, chromium, layout_clip, "fit")
     seek(page, card, 3.0)
     image = frame_picture(page, card)
     height, width = image.shape[:2]
@@ -139,10 +113,7 @@ def test_a_fit_clip_shows_the_whole_picture_over_a_blurred_copy(live_server, lay
 
 
 def test_a_layout_chosen_on_the_card_plays_at_once_without_a_task(live_server, layout_clip, chromium, no_task_queued):  # noqa: F811
-    video, clip = layout_clip("split")
-    page = logged_in_page(chromium, live_server, "root")
-    open_clips(page, live_server, video)
-    card = f"#clip-{clip.pk}"
+    video, clip, _, page, card = opened(live_server, chromium, layout_clip, "split")
     page.click(f"{card} details.framing-override summary")
     page.select_option(f"{card} details.framing-override select[name=layout]", "fit")
     page.click(f"{card} details.framing-override button[type=submit]")
