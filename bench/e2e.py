@@ -106,6 +106,9 @@ def main():
     parser.add_argument("--model", default="base")
     parser.add_argument("--workers", type=int, default=0, help="worker processes (0: the worker's default)")
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument(
+        "--skip-server-previews", action="store_true", help="only the browser previews (for long talks: half the time)"
+    )
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cliper-e2e-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -147,10 +150,12 @@ def main():
     # The same work directory twice: server-rendered previews, then browser previews.
     server_dir = workdir.parent / f"{workdir.name}-server"
     shutil.rmtree(server_dir, ignore_errors=True)
-    shutil.copytree(workdir, server_dir, ignore=shutil.ignore_patterns("renders", "renders.json"))
+    if not args.skip_server_previews:
+        shutil.copytree(workdir, server_dir, ignore=shutil.ignore_patterns("renders", "renders.json"))
     modes = {}
     render = stages.get_stage("render")
-    for name, folder, server in (("server previews", server_dir, True), ("browser previews", workdir, False)):
+    runs = (("server previews", server_dir, True), ("browser previews", workdir, False))
+    for name, folder, server in runs[1:] if args.skip_server_previews else runs:
         shutil.rmtree(folder / "renders", ignore_errors=True)
         modes[name] = m = run_stage(pool, render, folder, options.model_copy(update={"server_previews": server}))
         print(f"{'render: ' + name:<26}{m['wall']:>9.1f}{m['cpu']:>9.1f}{m['wall'] / media_s:>8.3f}")

@@ -70,6 +70,8 @@ def card_preview(clip: Clip, *, media_file: str | None = None, words: list[Word]
         "style": browser_preview.caption_look(options),
         "hook": hook_text,
         "second_video": _needs_second_video(planned),
+        # the pauses a trimmed final cuts: the player skips them, so the preview runs as the final will
+        "cuts": browser_preview.trim_cuts(words, clip.start_s, clip.end_s, planned.crop.fps, options, planned.silences),
     }
 
 

@@ -12,10 +12,10 @@ bounds and a poster; a clip is reviewable as soon as it exists.
 
 from pathlib import Path
 
-from . import crop_plan, face_analysis, frames, lips, speakers, subtitles
+from . import crop_plan, face_analysis, frames, lips, pacing, sound, speakers, subtitles
 from .errors import InputError
 from .progress import Progress, no_progress
-from .schemas import ClipPreview, CropPath, FaceSamplesFile, MediaInfo, PipelineOptions, Word
+from .schemas import ClipPreview, CropPath, FaceSamplesFile, MediaInfo, PipelineOptions, Silences, Word
 
 ANALYSIS_MARGIN_S = 6.0  # bounds moved by up to this much need no new analysis
 SAFE_ZONE_MARGIN = 0.15  # keep_in_frame's safe zone, fraction of the crop width
@@ -74,6 +74,44 @@ def analyse_faces(
 def _rounded(value: float) -> float | None:
     """4 decimals, None for NaN (JSON has none)."""
     return None if value != value else round(value, 4)
+
+
+def analyse_silences(media_path: Path, start_s: float, end_s: float) -> Silences | None:
+    """The silences over the clip widened by ANALYSIS_MARGIN_S (silencedetect only, ~0.1 s of
+    CPU per clip), so that the preview skips the pauses a trimmed final cuts, also after a
+    bounds change inside the margin; None without a sound track."""
+    video = face_analysis.probe_video(media_path)
+    if not video.has_audio:
+        return None
+    start = max(0.0, start_s - ANALYSIS_MARGIN_S)
+    end = min(video.duration_s or end_s + ANALYSIS_MARGIN_S, end_s + ANALYSIS_MARGIN_S)
+    try:
+        found = sound.silences(media_path, start, end - start)
+    except InputError:
+        return None  # the preview then skips the word gaps alone; the final measures again
+    return Silences(start=start, end=end, spans=[(round(start + a, 3), round(start + b, 3)) for a, b in found])
+
+
+def trim_cuts(
+    words: list[Word], start_s: float, end_s: float, fps: float, options: PipelineOptions, silences: Silences | None
+) -> list[tuple[float, float]]:
+    """The pauses (clip-relative seconds) a final of this clip cuts with silence trimming, by the
+    rule the render uses (pacing.plan_cuts over the words the final shows and the silences)."""
+    if not options.trim_silence:
+        return []
+    # as render_workdir_clip: without subtitles the final is given no words, and cuts on silences alone
+    spoken = subtitles.clip_words(words if options.subtitle_style != "none" else [], start_s, end_s)
+    # No measurement: the word gaps decide, as in a final without sound. (A silent track is all
+    # silence, so its word gaps are cut here as in the final, which then plans on words alone.)
+    inside = None
+    if silences is not None and silences.covers(start_s, end_s):
+        inside = [
+            (max(a, start_s) - start_s, min(b, end_s) - start_s) for a, b in silences.spans if b > start_s and a < end_s
+        ]
+    plan = pacing.plan_cuts(
+        [(w.start_s, w.end_s) for w in spoken], end_s - start_s, fps, min_pause_s=options.trim_pause_s, silences=inside
+    )
+    return [list(cut) for cut in plan.cuts]
 
 
 def covers(samples: FaceSamplesFile, start_s: float, end_s: float) -> bool:
@@ -211,6 +249,21 @@ def load_preview(workdir: Path, clip_index: int) -> ClipPreview | None:
         return None
 
 
+def reframe(workdir: Path, clip_index: int, *, layout: str, follow_face: int | None) -> ClipPreview | None:
+    """The clip's preview planned again for a reviewer's layout / person to follow, from the
+    speaker analysis stored with it (speakers.replan: no decoding, milliseconds), so the page shows
+    the choice at once. None when the preview has no analysis to re-plan (a preview job must run)."""
+    from .stages import write_model
+
+    planned = load_preview(workdir, clip_index)
+    if planned is None or planned.crop.speakers is None:
+        return None
+    crop = speakers.replan(planned.crop, aspect=planned.aspect, choice=layout, follow=follow_face)
+    planned = planned.model_copy(update={"crop": crop})
+    write_model(preview_path(workdir, clip_index), planned)
+    return planned
+
+
 def replan(
     workdir: Path, clip_index: int, start_s: float, end_s: float, options: PipelineOptions
 ) -> ClipPreview | None:
@@ -236,6 +289,9 @@ def replan(
         poster_file=previous.poster_file if previous else "",
         video_file="",
         warning=crop.warning,
+        silences=previous.silences
+        if previous and previous.silences and previous.silences.covers(start_s, end_s)
+        else None,
     )
     write_model(preview_path(workdir, clip_index), preview)
     return preview

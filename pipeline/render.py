@@ -509,6 +509,7 @@ def prepare_preview(
         poster_file=result.poster_file,
         video_file=result.video_file,
         warning=crop.warning,
+        silences=browser_preview.analyse_silences(workdir / media.media_file, start_s, end_s),
     )
     write_model(browser_preview.preview_path(workdir, clip_index), planned)
     progress(1.0, "Reviewable")

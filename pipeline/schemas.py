@@ -340,6 +340,18 @@ class FaceSamplesFile(BaseModel):
     lips_measured: bool = False  # mouths cover start..end: speaker analysis needs no decode of its own
 
 
+class Silences(BaseModel):
+    """Where the sound is silent (sound.analyse) over source seconds start..end: the pauses a
+    final with silence trimming cuts are the word gaps inside these."""
+
+    start: float
+    end: float
+    spans: list[tuple[float, float]] = Field(default_factory=list)  # source seconds
+
+    def covers(self, start_s: float, end_s: float) -> bool:
+        return self.start <= start_s + 1e-3 and end_s <= self.end + 1e-3
+
+
 class ClipPreview(BaseModel):
     """renders/clip_<i>_preview.json: what a browser needs to show clip i without an encode."""
 
@@ -352,6 +364,7 @@ class ClipPreview(BaseModel):
     poster_file: str = ""  # relative to the work directory
     video_file: str = ""  # an encoded preview, only with server-rendered previews
     warning: str = ""
+    silences: Silences | None = None  # over the analysed range; None: no sound track (or not measured)
 
     def matches(self, start_s: float, end_s: float, aspect: str, strategy: str) -> bool:
         """Whether this preview was planned for these bounds and framing."""

@@ -5,23 +5,22 @@ render, and the final rendered after approval uses the crop the page showed.
 The render stage runs for real (ffmpeg + MediaPipe) on a composed video whose face moves from
 left to right; the page is sampled with screenshots and MediaPipe finds the face in them."""
 
-import shutil
-
 import cv2
 import numpy as np
 import pytest
 
 from clips import jobs, tasks
-from clips.models import Clip, StageRun, Transcript, Video
+from clips.models import Clip, Transcript
 from clips.options import pipeline_options
 from pipeline import browser_preview, crop_plan, render, stages
 from pipeline.sample import Shot
-from pipeline.schemas import ClipProposal, ClipsResult, MediaInfo, Word
 from pipeline.schemas import Transcript as TranscriptFile
-from pipeline.stages import STAGE_NAMES, write_model
+from pipeline.schemas import Word
+from pipeline.stages import write_model
 
 from .conftest import ARTIFACTS_DIR
-from .media_support import HEIGHT, WIDTH, detect_faces, face_box, face_video, head
+from .media_support import WIDTH, detect_faces, face_box, face_video, head
+from .preview_support import serve_media_through_the_app, video_before_render
 from .test_browser_keyboard import chromium, logged_in_page  # noqa: F401 - the fixture
 from .test_browser_review import shot
 
@@ -41,31 +40,11 @@ def moving_face(tmp_path_factory):
 @pytest.fixture
 def reviewable(admin_user, media_root, moving_face, monkeypatch):
     """A video whose render stage ran for real (browser previews: analysis and poster only)."""
-    # The live server answers /media/ itself, without byte ranges (so no seeking): send those
-    # requests to the app's permission-checking media view, as in production.
-    from django.test.testcases import _MediaFilesHandler
-
-    monkeypatch.setattr(_MediaFilesHandler, "_should_handle", lambda self, path: False)
-    video = Video.objects.create(
-        owner=admin_user, title="Moving", source=Video.Source.URL, source_url="http://127.0.0.1:9/x.mp4",
-        duration_s=12.0, status=Video.Status.READY, detected_language="en", subtitle_style="karaoke",
-    )  # fmt: skip
-    for stage in STAGE_NAMES:
-        StageRun.objects.create(video=video, stage=stage, state=StageRun.State.DONE, progress=1.0, attempt=1)
-    workdir = video.workdir
-    workdir.mkdir(parents=True)
-    shutil.copy(moving_face, workdir / "source.mp4")
-    write_model(
-        workdir / "media.json", MediaInfo(media_file="source.mp4", duration=12.0, width=WIDTH, height=HEIGHT, fps=25)
+    serve_media_through_the_app(monkeypatch)
+    video = video_before_render(
+        admin_user, moving_face, words=WORDS, clip_s=CLIP_S, duration_s=12.0, subtitle_style="karaoke"
     )
-    write_model(
-        workdir / "clips.json",
-        ClipsResult(topics=[], clips=[ClipProposal(start=CLIP_S[0], end=CLIP_S[1], text="x", score=0.8)]),
-    )
-    Transcript.objects.create(video=video, language="en", duration_s=12.0, words=WORDS)
-    words = [Word(**w) for w in WORDS]
-    write_model(workdir / "transcript.json", TranscriptFile(language="en", duration=12.0, words=words))
-    result = stages.get_stage("render").run(workdir, pipeline_options(video), lambda fraction, message="": None)
+    result = stages.get_stage("render").run(video.workdir, pipeline_options(video), lambda fraction, message="": None)
     clip = Clip.objects.create(
         video=video, index=0, start_s=CLIP_S[0], end_s=CLIP_S[1], score=0.8,
         text=" ".join(w["text"] for w in WORDS if CLIP_S[0] <= w["start"] < CLIP_S[1]),
@@ -218,3 +197,68 @@ def test_the_final_uses_the_crop_the_page_showed(live_server, reviewable, chromi
         t = frame / fps
         shown = page.evaluate(f"document.querySelector('{card} .preview').cliperPreview.cropAt({t})")
         assert abs(shown["x"] - final_xs[frame]) <= 2 and abs(shown["y"] - final_ys[frame]) <= 2, t
+
+
+def play_through(page, card, from_t, until_t) -> list[float]:
+    """Play the card from clip time from_t (the Play button, a real click) and the clip times seen
+    on every animation frame until until_t."""
+    seek(page, card, from_t)
+    page.click(f"{card} .preview-play")
+    return page.evaluate(
+        """([card, until]) => new Promise(resolve => {
+            const preview = document.querySelector(card + ' .preview');
+            const video = preview.querySelector('video.preview-main');
+            const start = preview.cliperPreview.state.data.start, began = performance.now(), seen = [];
+            const tick = () => {
+                const t = video.currentTime - start;
+                if (!video.paused && !video.seeking) seen.push(t);
+                if (t > until || performance.now() - began > 10000) { video.pause(); resolve(seen); return; }
+                requestAnimationFrame(tick);
+            };
+            requestAnimationFrame(tick);
+        })""",
+        [card, until_t],
+    )
+
+
+def test_a_trimmed_clip_skips_the_pauses_its_final_cuts(live_server, reviewable, chromium, monkeypatch, no_task_queued):  # noqa: F811
+    video, clip = reviewable
+    # nothing said between 4.5 and 7.5 s of the source (the sound there is silent too)
+    words = [w for w in WORDS if not 4.5 <= w["start"] < 7.5]
+    Transcript.objects.filter(video=video).update(words=words)
+    write_model(
+        video.workdir / "transcript.json",
+        TranscriptFile(language="en", duration=12.0, words=[Word(**w) for w in words]),
+    )
+    Clip.objects.filter(pk=clip.pk).update(trim_silence=True)
+    page = logged_in_page(chromium, live_server, "root")
+    open_clips(page, live_server, video)
+    card = f"#clip-{clip.pk}"
+    cuts = page.evaluate(f"document.querySelector('{card} .preview').cliperPreview.cuts")
+    gap = (
+        max(w["end"] for w in words if w["end"] < 4.5) - CLIP_S[0],
+        min(w["start"] for w in words if w["start"] >= 7.5) - CLIP_S[0],
+    )
+    assert len(cuts) == 1 and gap[0] < cuts[0][0] < cuts[0][1] < gap[1] and cuts[0][1] - cuts[0][0] > 2.0
+    seen = play_through(page, card, cuts[0][0] - 0.6, cuts[0][1] + 0.4)
+    assert seen and max(seen) > cuts[0][1]  # it played past the pause...
+    inside = [t for t in seen if cuts[0][0] + 0.1 < t < cuts[0][1] - 0.1]
+    assert not inside, f"played {len(inside)} frames of a pause the final cuts"  # ...without showing it
+    assert any(t < cuts[0][0] for t in seen)
+
+    # the final, rendered as the worker would after approval, cuts exactly these pauses
+    page.click(f"{card} [data-action=approve]")
+    page.wait_for_selector(f"{card}.approved")
+    planned = {}
+    original = render._trim_plan
+
+    def recording(*args, **kwargs):
+        planned["trim"] = original(*args, **kwargs)
+        return planned["trim"]
+
+    monkeypatch.setattr(render, "_trim_plan", recording)
+    tasks.run_clip_job(*no_task_queued[-1][1:])
+    clip.refresh_from_db()
+    assert clip.final_state == Clip.FinalState.DONE
+    final_cuts = [t for cut in planned["trim"].cuts for t in cut]
+    assert final_cuts == pytest.approx([t for cut in cuts for t in cut], abs=1e-6)

@@ -6,7 +6,7 @@ import subprocess
 from django.urls import reverse
 
 from clips.models import Clip, ClipJob
-from pipeline.browser_preview import preview_path
+from pipeline.browser_preview import load_preview, preview_path
 from pipeline.schemas import Box, ClipPreview, CropPath, FaceTrack, LayoutSegment, ShotLayout, SpeakerAnalysis
 from pipeline.stages import write_model
 
@@ -77,21 +77,36 @@ def test_the_card_says_how_the_clip_is_framed_and_shows_the_faces(client, editor
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
 
 
-def test_an_override_is_saved_and_the_preview_rendered_again(client, editor, media_root, run_queue):
+def test_an_override_is_saved_and_shown_in_the_preview_at_once(client, editor, media_root, run_queue):
     video = make_processed_video(editor, media_root, clips=1)
     give_analysis(video)
     clip = video.clips.get()
     Clip.objects.filter(pk=clip.pk).update(status=Clip.Status.APPROVED)
     client.force_login(editor)
     response = post_framing(client, clip, layout="split", follow_face="")
-    assert "the preview is being re-rendered" in response.content.decode()
+    assert "the preview shows it" in response.content.decode()
     clip.refresh_from_db()
     assert (clip.layout, clip.follow_face, clip.status) == ("split", None, Clip.Status.PROPOSED)
-    assert ClipJob.objects.filter(clip=clip, kind=ClipJob.Kind.PREVIEW).exists()
+    # re-planned in the request from the stored analysis: no job, and the card's player has it
+    assert not ClipJob.objects.filter(clip=clip, kind=ClipJob.Kind.PREVIEW).exists()
+    assert [shot.layout for shot in load_preview(video.workdir, 0).crop.speakers.layouts] == ["split"]
     response = post_framing(client, clip, layout="auto", follow_face="1")
     clip.refresh_from_db()
     assert (clip.layout, clip.follow_face) == ("single", 1)  # following a person = one-face layout
     assert "override" in response.content.decode()
+    crop = load_preview(video.workdir, 0).crop
+    assert crop.speakers.follow_face == 1 and {shot.layout for shot in crop.speakers.layouts} == {"single"}
+
+
+def test_an_override_without_a_stored_analysis_queues_the_preview(client, editor, media_root, run_queue, settings):
+    video = make_processed_video(editor, media_root, clips=1)
+    give_analysis(video)
+    settings.CLIPER = {**settings.CLIPER, "SERVER_PREVIEWS": True}  # encoded previews: a job must render it
+    clip = video.clips.get()
+    client.force_login(editor)
+    response = post_framing(client, clip, layout="fit", follow_face="")
+    assert "the preview is being re-rendered" in response.content.decode()
+    assert ClipJob.objects.filter(clip=clip, kind=ClipJob.Kind.PREVIEW).exists()
 
 
 def test_bad_or_foreign_framing_values_change_nothing(client, editor, nobody, media_root):

@@ -186,6 +186,16 @@
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
 
+  // --- silence trimming: the final cuts these pauses, so playback jumps over them ---
+  function cutAt(cuts, t) {
+    for (const cut of cuts || []) if (t >= cut[0] && t < cut[1] - 0.01) return cut;
+    return null;
+  }
+  function skipCut(state) {
+    const cut = state.main.paused ? null : cutAt(state.data.cuts, clipTime(state));
+    if (cut) setSourceTime(state, state.data.start + cut[1]);
+  }
+
   function frameLoop(state) {
     if (state.looping) return;
     state.looping = true;
@@ -195,6 +205,7 @@
         state.main.pause();
         state.main.currentTime = state.data.start;
       }
+      skipCut(state);
       draw(state);
       requestAnimationFrame(step);
     };
@@ -245,6 +256,7 @@
       state: state,
       seek: function (clipSeconds) { seekTo(state, clipSeconds); },
       cropAt: function (clipSeconds) { return cropAt(data.crop, clipSeconds); },
+      cuts: data.cuts || [],
     };
     state.seek.max = (data.end - data.start).toFixed(2);
     if (data.style && data.style.hook_title && data.hook) {
@@ -255,7 +267,7 @@
     }
     styleCaptions(state);
     if (window.ResizeObserver) new ResizeObserver(function () { styleCaptions(state); }).observe(state.frame);
-    state.main.addEventListener("timeupdate", function () { draw(state); });
+    state.main.addEventListener("timeupdate", function () { skipCut(state); draw(state); });
     state.main.addEventListener("seeked", function () { draw(state); });
     state.main.addEventListener("loadeddata", function () { element.classList.add("loaded"); draw(state); });
     state.main.addEventListener("play", function () {
