@@ -139,7 +139,7 @@ def _decode(
         )
         outputs = [
             "-filter_complex", graph, "-map", "[tv]", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
-            "-map", "[lv]", "-fps_mode", "passthrough", "-f", "rawvideo", f"pipe:{lip_write}",
+            "-map", "[lv]", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", f"pipe:{lip_write}",
         ]  # fmt: skip
     else:
         outputs = ["-map", "0:v:0", "-vf", tracker_filter, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
@@ -168,7 +168,6 @@ def _decode(
         frame_index = shot_start_index = 0
         shot_id = 0
         min_shot_frames = max(1, round(MIN_SHOT_S * video.fps))
-        recent: list[list] = []  # the shot's last two detections, source px (lip crops)
         while True:
             data = proc.stdout.read(frame_bytes)
             if len(data) < frame_bytes:
@@ -183,7 +182,6 @@ def _decode(
                     samples.cuts.append(round(t, 3))
                     shot_start_index = frame_index
                     shot_id += 1
-                    recent = []
             previous_hsv = hsv
             if (frame_index - shot_start_index) % sample_every == 0:
                 samples.times.append(round(t, 3))
@@ -192,7 +190,8 @@ def _decode(
                 samples.boxes.append(
                     [(x * to_source, y * to_source, w * to_source, h * to_source, score) for x, y, w, h, score in boxes]
                 )
-                recent = [samples.boxes[-1], *recent[:1]]
+                if inline is not None:
+                    inline.detection(round(t, 3), shot_id, samples.boxes[-1])
                 if stop_at_two_faces and frame_index == 0 and len(boxes) == 2:
                     raise _TwoFaces
                 if progress is not None and len(samples.times) % 20 == 0:
@@ -201,7 +200,7 @@ def _decode(
             if tick is not None:
                 lip_frame = lip_reader.next()
                 if lip_frame is not None:
-                    inline.add(lip_frame, round(tick / lips.LIP_FPS, 3), shot_id, _merged(recent))
+                    inline.frame(round(tick / lips.LIP_FPS, 3), shot_id, lip_frame)
             frame_index += 1
     finally:
         if detector is not None:
@@ -224,19 +223,6 @@ def _decode(
     if inline is not None:
         samples.mouths, samples.lips_measured = inline.samples, True
     return samples
-
-
-def _merged(recent: list[list]) -> list:
-    """The latest detection's boxes plus the previous one's that it missed (no box of the latest
-    within a box width)."""
-    if not recent:
-        return []
-    latest = list(recent[0])
-    for box in recent[1] if len(recent) > 1 else []:
-        cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
-        if all(abs(cx - b[0] - b[2] / 2) > b[2] or abs(cy - b[1] - b[3] / 2) > b[3] for b in latest):
-            latest.append(box)
-    return latest
 
 
 class _FrameReader:

@@ -190,9 +190,10 @@ class MouthSample(NamedTuple):
 class InlineLips:
     """Lips measured on the face analysis's own lip frames (no second decode).
 
-    At each lip frame, faces are cut around the detector's latest boxes (the last two detections
-    of the shot, so one missed detection loses nothing) when there are two or three of them:
-    single faces and crowds never need lips. `samples` keeps what was measured; the face
+    Each lip frame waits for the next detection; then every face is cut around its box at the
+    frame's time, interpolated between the detections before and after it (boxes paired by
+    nearest centre), as measure() interpolates a track's boxes: the same crops, the same mouths. Frames with two or three faces
+    only: single faces and crowds never need lips. `samples` keeps what was measured; the face
     tracks, linked after the decode, pick theirs (series_for_tracks).
     """
 
@@ -200,19 +201,54 @@ class InlineLips:
 
     def __init__(self, video):
         self.width, self.height = lip_frame_size(video)
-        self.frame_bytes = self.width * self.height * 3 // 2  # yuv420p: half of RGB through the pipe
+        self.frame_bytes = self.width * self.height * 3
         self.scale = self.width / video.width
         self.samples: list[MouthSample] = []
         self._landmarker: _Landmarker | None = None
+        self._waiting: list[tuple[float, int, np.ndarray]] = []  # lip frames (t, shot, RGB bytes)
+        self._history: list[tuple[float, int, list]] = []  # the shot's last detections (t, shot, boxes)
 
-    def add(self, frame: np.ndarray, t: float, shot: int, boxes: list) -> None:
-        """Measure the faces at `boxes` ((x, y, w, h, ...) source px) in lip frame `frame` (flat
-        yuv420p bytes, frame_bytes long) at clip time t."""
+    def frame(self, t: float, shot: int, frame: np.ndarray) -> None:
+        """A lip frame (flat RGB, frame_bytes long) at clip time t, measured once the
+        detection after it is known."""
+        self._waiting.append((t, shot, frame))
+
+    def detection(self, t: float, shot: int, boxes: list) -> None:
+        """The detector's boxes ((x, y, w, h, ...) source px) at clip time t: measure the lip
+        frames up to t."""
+        if self._history and self._history[-1][1] != shot:  # a cut: the last shot's frames are due
+            self._flush(None)
+            self._history = []
+        # whole pixels, as the face tracks store them (FaceTrack.boxes): the same crops as measure()
+        rounded = [(round(b[0]), round(b[1]), max(1, round(b[2])), max(1, round(b[3]))) for b in boxes]
+        self._history = [*self._history[-2:], (t, shot, rounded)]
+        self._flush(t)
+
+    def close(self) -> None:
+        self._flush(None)
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def _flush(self, until: float | None) -> None:
+        """Measure the waiting lip frames up to `until` (all of them for None)."""
+        waiting, self._waiting = self._waiting, []
+        for item in waiting:
+            if until is not None and item[0] > until:
+                self._waiting.append(item)
+            else:
+                self._measure(item)
+
+    def _measure(self, item) -> None:
+        t, shot, frame = item
+        same = [d for d in self._history if d[1] == shot]
+        before = next((d for d in reversed(same) if d[0] <= t), None)
+        after = next((d for d in same if d[0] >= t), None)
+        boxes = _boxes_between(before, after, t)
         if not 2 <= len(boxes) <= self.MAX_FACES:
             return
-        for box in boxes:
-            x, y, w, h = box[:4]
-            crop = _square_crop_yuv(frame, self.width, self.height, [v * self.scale for v in (x, y, w, h)])
+        for x, y, w, h in boxes:
+            crop = _square_crop(frame.reshape(self.height, self.width, 3), [v * self.scale for v in (x, y, w, h)])
             if crop is None:
                 continue
             if self._landmarker is None:
@@ -220,10 +256,27 @@ class InlineLips:
             opening, jaw = self._landmarker.measure(crop)
             self.samples.append(MouthSample(t, shot, x + w / 2, y + h / 2, w, opening, jaw))
 
-    def close(self) -> None:
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
+
+def _boxes_between(before, after, t: float) -> list[tuple[float, float, float, float]]:
+    """Face boxes at time t from the detections (t, shot, boxes) before and after it (either may
+    be None): paired by nearest centre and interpolated; a face seen in only one is kept as seen."""
+    if before is None or after is None:
+        return list((before or after or (0, 0, []))[2])
+    (t0, _, first), (t1, _, second) = before, after
+    share = 0.0 if t1 <= t0 else min(max((t - t0) / (t1 - t0), 0.0), 1.0)
+    unpaired = list(first)
+    out = []
+    for box in second:
+        centre = (box[0] + box[2] / 2, box[1] + box[3] / 2)
+        near = [(math.hypot(b[0] + b[2] / 2 - centre[0], b[1] + b[3] / 2 - centre[1]), b) for b in unpaired]
+        near = [n for n in near if n[0] <= max(box[2], n[1][2])]
+        if not near:
+            out.append(box)
+            continue
+        old = min(near)[1]
+        unpaired.remove(old)
+        out.append(tuple(a + share * (b - a) for a, b in zip(old, box)))
+    return out + unpaired
 
 
 def series_for_tracks(mouths: list[MouthSample], tracks: dict[int, tuple[int, list, list]]) -> dict:
@@ -265,36 +318,6 @@ def _square_crop(frame: np.ndarray, box) -> np.ndarray | None:
     if x1 - x0 < 16 or y1 - y0 < 16:
         return None
     crop = frame[y0:y1, x0:x1]
-    if crop.shape[0] != crop.shape[1]:  # at a frame edge: pad to a square, landmarks assume one
-        side_px = max(crop.shape[:2])
-        padded = np.zeros((side_px, side_px, 3), np.uint8)
-        padded[: crop.shape[0], : crop.shape[1]] = crop
-        crop = padded
-    return np.ascontiguousarray(crop)
-
-
-def _square_crop_yuv(data: np.ndarray, width: int, height: int, box) -> np.ndarray | None:
-    """_square_crop of a flat yuv420p frame, converted to RGB: only the crop is converted."""
-    import cv2
-
-    x, y, w, h = box
-    side = CROP_SIDE * max(w, h)
-    cx, cy = x + w / 2, y + h / 2
-    # corners on multiples of 4, so that the crop's chroma rows fill whole I420 rows
-    x0, y0 = int(max(0, cx - side / 2)) // 4 * 4, int(max(0, cy - side / 2)) // 4 * 4
-    x1, y1 = int(min(width, cx + side / 2)) // 4 * 4, int(min(height, cy + side / 2)) // 4 * 4
-    if x1 - x0 < 16 or y1 - y0 < 16:
-        return None
-    crop_w, crop_h = x1 - x0, y1 - y0
-    luma = data[: width * height].reshape(height, width)
-    chroma = width * height // 4
-    u = data[width * height : width * height + chroma].reshape(height // 2, width // 2)
-    v = data[width * height + chroma : width * height + 2 * chroma].reshape(height // 2, width // 2)
-    i420 = np.empty((crop_h * 3 // 2, crop_w), np.uint8)
-    i420[:crop_h] = luma[y0:y1, x0:x1]
-    i420[crop_h : crop_h + crop_h // 4] = u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2].reshape(crop_h // 4, crop_w)
-    i420[crop_h + crop_h // 4 :] = v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2].reshape(crop_h // 4, crop_w)
-    crop = cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420)
     if crop.shape[0] != crop.shape[1]:  # at a frame edge: pad to a square, landmarks assume one
         side_px = max(crop.shape[:2])
         padded = np.zeros((side_px, side_px, 3), np.uint8)

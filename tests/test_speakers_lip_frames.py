@@ -36,24 +36,3 @@ def test_ffmpegs_select_picks_the_frames_lip_tick_names_and_its_fps_filter_would
     hashes = [line.split(",")[-1].strip() for line in every.splitlines() if not line.startswith("#")]
     taken = [hashes.index(line.split(",")[-1].strip()) for line in fps_filter.splitlines() if not line.startswith("#")]
     assert taken[: len(expected)] == expected
-
-
-def test_a_crop_of_the_yuv_lip_frame_matches_the_same_crop_of_its_rgb_frame():
-    import numpy as np
-
-    def frame(*pix_fmt):
-        return np.frombuffer(
-            subprocess.run(
-                ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=960x540:rate=1", "-frames:v", "1",
-                 "-vf", "format=yuv420p", "-f", "rawvideo", *pix_fmt, "pipe:1"],
-                capture_output=True, check=True,
-            ).stdout, np.uint8,
-        )  # fmt: skip
-
-    rgb, yuv = frame("-pix_fmt", "rgb24").reshape(540, 960, 3), frame()
-    for box in [(300, 200, 120, 140), (880, 470, 60, 60)]:  # inside, and padded at the corner
-        expected, got = lips._square_crop(rgb, box), lips._square_crop_yuv(yuv, 960, 540, box)
-        side = min(expected.shape[0], got.shape[0]) - 8  # far corners snap to multiples of 4 px
-        assert got.shape[0] == got.shape[1] and abs(got.shape[0] - expected.shape[0]) <= 8
-        difference = np.abs(expected[:side, :side].astype(int) - got[:side, :side].astype(int)).mean()
-        assert difference < 5, difference  # colour conversion only: the same pixels
