@@ -29,6 +29,7 @@ __all__ = ["VideoInfo", "crop_path", "probe_video"]
 ANALYSIS_WIDTH = 384  # px; the full-range model sees 192x192 anyway, so more only costs decoding
 CUT_THRESHOLD = 27.0  # mean HSV difference (0..255), ContentDetector's default
 MIN_SHOT_S = 0.5
+READ_STALL_S = 60.0  # a lip frame this late means ffmpeg is stuck: go on without lips
 
 
 def crop_path(
@@ -256,10 +257,13 @@ class _FrameReader:
             self._frames.put(None)
 
     def next(self) -> np.ndarray | None:
-        """The next frame, or None once the pipe has ended."""
+        """The next frame, or None once the pipe has ended (or stalled: never hang a worker)."""
         if self._ended:
             return None
-        frame = self._frames.get()
+        try:
+            frame = self._frames.get(timeout=READ_STALL_S)
+        except queue.Empty:
+            frame = None
         self._ended = frame is None
         return frame
 
