@@ -4,13 +4,11 @@ ffprobe and extract the 16 kHz mono audio once for the later stages. Writes medi
 
 import os
 import shutil
-import subprocess
-import tempfile
 import wave
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import atomic, proxy, schemas
+from . import atomic, ffmpeg_progress, proxy, schemas
 from .errors import InputError
 from .fetch import check_url, fetch, human_bytes, is_url
 from .probe import ffmpeg_input, format_duration, input_args, probe
@@ -103,26 +101,12 @@ def extract_audio(
         "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE_HZ), "-c:a", "pcm_s16le",
         "-f", "wav", "-progress", "pipe:1", "-nostats", ffmpeg_input(tmp_path),
     ]  # fmt: skip
-    # stderr goes to a file: a pipe nobody reads while progress lines are read would fill up on
-    # a long run of decoder warnings and block ffmpeg (and this loop) for good.
     try:
-        with (
-            tempfile.TemporaryFile() as stderr_file,
-            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file, text=True, errors="replace") as proc,
-        ):
-            try:
-                for line in proc.stdout:
-                    if line.startswith("out_time_us=") and duration_s > 0:
-                        done_s = max(int(line.split("=", 1)[1].strip() or 0), 0) / 1e6
-                        progress(min(done_s / duration_s, 1.0), f"Extracting audio: {format_duration(done_s)}")
-            except BaseException:
-                proc.kill()
-                raise
-            proc.wait()
-            stderr_file.seek(0)
-            stderr = stderr_file.read().decode(errors="replace")
-        if proc.returncode != 0:
-            detail = (stderr.strip().splitlines() or ["unknown error"])[-1]
+        done = ffmpeg_progress.run(
+            cmd, duration_s, progress, lambda done_s: f"Extracting audio: {format_duration(done_s)}"
+        )
+        if done.returncode != 0:
+            detail = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
             raise InputError(
                 f"Could not read the sound track ({detail.replace(ffmpeg_input(media_path), Path(media_path).name)})."
             )

@@ -8,11 +8,9 @@ original: crop paths are in original pixels and the browser applies them as frac
 picture, so they fit the proxy as they fit the original.
 """
 
-import subprocess
-import tempfile
 from pathlib import Path
 
-from . import atomic
+from . import atomic, ffmpeg_progress
 from .errors import InputError
 from .probe import ffmpeg_input, input_args
 from .progress import Progress, no_progress
@@ -71,24 +69,9 @@ def write_proxy(media_path: Path, media: MediaInfo, out_path: Path, progress: Pr
         "-movflags", "+faststart", "-progress", "pipe:1", "-nostats", "-f", "mp4", ffmpeg_input(tmp_path),
     ]  # fmt: skip
     try:
-        # stderr to a file: an unread pipe fills on a run of decoder warnings and blocks ffmpeg.
-        with (
-            tempfile.TemporaryFile() as stderr_file,
-            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file, text=True, errors="replace") as proc,
-        ):
-            try:
-                for line in proc.stdout:
-                    if line.startswith("out_time_us=") and media.duration > 0:
-                        done_s = max(int(line.split("=", 1)[1].strip() or 0), 0) / 1e6
-                        progress(min(done_s / media.duration, 1.0), "Making a browser copy for previews")
-            except BaseException:
-                proc.kill()
-                raise
-            proc.wait()
-            stderr_file.seek(0)
-            stderr = stderr_file.read().decode(errors="replace")
-        if proc.returncode != 0:
-            detail = (stderr.strip().splitlines() or ["unknown error"])[-1]
+        done = ffmpeg_progress.run(cmd, media.duration, progress, "Making a browser copy for previews")
+        if done.returncode != 0:
+            detail = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
             raise InputError(f"Could not make the preview copy of the video ({detail[-300:]}).")
         tmp_path.replace(out_path)
     finally:

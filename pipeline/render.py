@@ -7,9 +7,6 @@ temporary file and renamed on success, so a failed render never replaces an earl
 A poster (JPEG), SRT and VTT files are written beside the video with the same stem.
 """
 
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -20,6 +17,7 @@ from . import (
     config,
     crop_plan,
     face_analysis,
+    ffmpeg_progress,
     frames,
     layouts,
     pacing,
@@ -271,36 +269,13 @@ def _crop_commands(crop, duration_s: float, fps: float) -> str:
 
 def _run_ffmpeg(cmd: list[str], duration_s: float, progress: Progress, name: str) -> float:
     """Run ffmpeg reporting its -progress output; returns the seconds of output it reached."""
-    reached_s = 0.0
-    with tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True)
-        try:
-            last_report = 0.0
-            for line in proc.stdout:
-                key, _, value = line.strip().partition("=")
-                if key == "out_time_us" and value.lstrip("-").isdigit():
-                    reached_s = max(reached_s, int(value) / 1e6)
-                    now = time.monotonic()
-                    if now - last_report > 0.5:
-                        progress(min(reached_s / duration_s, 1.0), "Rendering")
-                        last_report = now
-            proc.wait()
-        except BaseException:  # Cancelled from the progress callback, or KeyboardInterrupt
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            proc.stdout.close()
-        stderr.seek(0)
-        message = stderr.read().decode(errors="replace").strip()
-    if proc.returncode != 0:
+    done = ffmpeg_progress.run(cmd, duration_s, progress, "Rendering")
+    message = done.stderr.strip()
+    if done.returncode != 0:
         if "No space left" in message or "File too large" in message:
             raise InputError(f"Not enough disk space to render {name}: {message[-300:]}")
-        raise InputError(f"ffmpeg could not render {name}: {message[-600:] or f'exit code {proc.returncode}'}")
-    return reached_s
-
-
-# --- the pipeline stage ------------------------------------------------------------------------
+        raise InputError(f"ffmpeg could not render {name}: {message[-600:] or f'exit code {done.returncode}'}")
+    return done.reached_s
 
 
 def clip_render_path(workdir: Path, clip_index: int, preview: bool, attempt: int | None = None) -> Path:

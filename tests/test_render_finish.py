@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from pipeline import pacing, render
+from pipeline import pacing
 from pipeline.caption_frame import render_caption_frame
 from pipeline.render import render_clip
 from pipeline.sample import Shot, compose_face_video, speak
@@ -99,7 +99,7 @@ def test_a_final_is_normalised_to_the_target_loudness_in_one_encode(talk, tmp_pa
             encodes.append(cmd)
         return real_popen(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(render.subprocess, "Popen", counting_popen)
+    monkeypatch.setattr(subprocess, "Popen", counting_popen)  # every ffmpeg the render starts
     source_lufs = integrated_loudness(video)
     for target in (-14.0, -20.0):
         out = tmp_path / f"final{target}.mp4"
