@@ -85,8 +85,26 @@ def test_cancel_and_retry_cover_every_part(transcribing, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         services.stage_retry(run=run)
     run.refresh_from_db()
-    assert run.state == "done" and run.attempt == 2 and sorted(seen) == [0, 0, 10, 20]
+    # the retry redid the cancelled parts only: the part done before the cancel kept its result
+    assert run.state == "done" and run.attempt == 2 and sorted(seen) == [0, 10, 20]
     assert StagePart.objects.filter(run=run).count() == 3
+    assert [w["text"] for w in video.transcript.words] == ["w0", "w10", "w20"]
+
+
+def test_a_retry_redoes_every_part_once_what_they_depend_on_changed(transcribing, django_capture_on_commit_callbacks):
+    video, run, seen = transcribing
+    with django_capture_on_commit_callbacks(execute=False):
+        services.stage_execute(video_id=video.pk, stage="transcribe", attempt=run.attempt)
+    services.part_execute(part_id=run.parts.get(index=0).pk, attempt=1)
+    services.video_cancel(video=video)
+    # the earlier stage's output was written again meanwhile (ingest rerun): the done part is stale
+    video.workdir.mkdir(parents=True, exist_ok=True)
+    stages.get_stage("ingest").output_path(video.workdir).write_text("{}")
+    run.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.stage_retry(run=run)
+    run.refresh_from_db()
+    assert run.state == "done" and sorted(seen) == [0, 0, 10, 20]
 
 
 def test_a_failing_part_fails_its_stage_and_stops_the_others(
@@ -106,6 +124,41 @@ def test_a_failing_part_fails_its_stage_and_stops_the_others(
     assert run.state == "failed" and run.message == "Part 2: The audio could not be read"
     assert video.status == Video.Status.FAILED
     assert sorted(run.parts.values_list("state", flat=True)) == ["cancelled", "cancelled", "failed"]
+
+
+def test_a_retry_after_a_failed_part_keeps_the_parts_already_done(
+    transcribing, monkeypatch, django_capture_on_commit_callbacks
+):
+    video, run, seen = transcribing
+    working = transcribe.run_part
+
+    def fails_on_the_second(workdir, options, spec, progress):
+        if spec["start"] == 10:
+            raise transcribe.InputError("The audio could not be read")
+        return working(workdir, options, spec, progress)
+
+    monkeypatch.setattr(transcribe, "run_part", fails_on_the_second)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.stage_execute(video_id=video.pk, stage="transcribe", attempt=run.attempt)
+    for index in (0, 2, 1):
+        services.part_execute(part_id=run.parts.get(index=index).pk, attempt=1)
+    run.refresh_from_db()
+    assert run.state == "failed" and sorted(seen) == [0, 20]
+    monkeypatch.setattr(transcribe, "run_part", working)  # the cause is fixed: retry
+    with django_capture_on_commit_callbacks(execute=False):
+        services.stage_retry(run=run)
+    run.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=False):
+        services.stage_execute(video_id=video.pk, stage="transcribe", attempt=run.attempt)
+    run.refresh_from_db()
+    assert (run.state, run.progress, run.message) == ("running", pytest.approx(2 / 3), "2 of 3 chunks done")
+    queued = list(run.parts.filter(state="queued"))
+    assert [part.index for part in queued] == [1]  # only the failed part runs again
+    with django_capture_on_commit_callbacks(execute=True):
+        services.part_execute(part_id=queued[0].pk, attempt=1)
+    run.refresh_from_db()
+    assert run.state == "done" and sorted(seen) == [0, 10, 20]
+    assert [w["text"] for w in video.transcript.words] == ["w0", "w10", "w20"]
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 record at a time (a stage that fans out runs as parts, one task each), and requeueing work
 whose worker died (its lease ran out)."""
 
+import hashlib
 import logging
 import os
 import uuid
@@ -155,22 +156,52 @@ def _complete(run: StageRun, output) -> None:
         stage_enqueue(run=StageRun.objects.get(video=video, stage=following.name))
 
 
+INPUTS_KEY = "inputs"  # in a part's spec: what else its result depends on (see _inputs_fingerprint)
+
+
+def _inputs_fingerprint(run: StageRun) -> str:
+    """The run's options and the earlier stages' output files as they are now (size, modification
+    time): a finished part is only reused while these are unchanged."""
+    video = run.video
+    digest = hashlib.sha256(pipeline_options(video).model_dump_json().encode())
+    for earlier in stages.STAGES[: stages.STAGE_NAMES.index(run.stage)]:
+        try:
+            stat = earlier.output_path(video.workdir).stat()
+        except OSError:
+            continue
+        digest.update(f"{earlier.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()[:32]
+
+
 @transaction.atomic
 def _queue_parts(run: StageRun, attempt: int, specs: list[dict]) -> None:
-    """Replaces the stage's parts by one queued task per spec; the stage waits for them and holds
-    no lease of its own meanwhile (the parts do)."""
+    """One queued task per spec; the stage waits for them and holds no lease of its own meanwhile
+    (the parts do). A part already done for the same spec and inputs (a retry after another part
+    failed, or after a cancel) is kept with its result: a retry redoes only what is missing."""
     current = StageRun.objects.select_for_update().get(pk=run.pk)
     if current.attempt != attempt or current.state != StageRun.State.RUNNING:
         return
-    current.parts.all().delete()
+    fingerprint = _inputs_fingerprint(current)
+    specs = [{**spec, INPUTS_KEY: fingerprint} for spec in specs]
+    kept = [
+        part.pk
+        for part in current.parts.filter(state=Job.State.DONE, index__lt=len(specs))
+        if part.spec == specs[part.index]
+    ]
+    current.parts.exclude(pk__in=kept).delete()
+    kept_indexes = set(current.parts.values_list("index", flat=True))
     now = timezone.now()
     parts = StagePart.objects.bulk_create(
         StagePart(run=current, index=i, spec=spec, state=Job.State.QUEUED, attempt=1, queued_at=now)
         for i, spec in enumerate(specs)
+        if i not in kept_indexes
     )
     label = stages.get_stage(current.stage).fans_out
     StageRun.objects.filter(pk=current.pk).update(
-        lease_until=None, progress=0, message=f"0 of {len(parts)} {label} done", updated_at=now
+        lease_until=None,
+        progress=len(kept_indexes) / len(specs) if specs else 0,
+        message=f"{len(kept_indexes)} of {len(specs)} {label} done",
+        updated_at=now,
     )
     for part in parts:
         jobs.send(part)
