@@ -20,6 +20,6 @@ def preload() -> list[str]:
     for name in (*(stage.module for stage in STAGES), *LIBRARIES):
         try:
             importlib.import_module(name)
-        except ImportError:  # a missing optional library fails the task that needs it, with its message
+        except Exception:  # noqa: BLE001 - the worker must start: the task that needs it fails with the reason
             failed.append(name)
     return failed

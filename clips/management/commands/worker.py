@@ -28,7 +28,9 @@ class Command(BaseCommand):
         # two cores with two Whisper threads each would oversubscribe them. Children inherit this.
         os.environ.setdefault("CLIPER_WHISPER_THREADS", str(config.worker_threads(config.worker_processes())))
         config.current.cache_clear()
-        preload()  # before the fork, so every task process starts with the libraries imported
+        failed = preload()  # before the fork, so every task process starts with the libraries imported
+        if failed:
+            logger.warning("Could not import %s; the tasks that need them will say why", ", ".join(failed))
         connections.close_all()  # the cluster forks: children must not share this connection
         threading.Thread(target=_sweep_forever, name="lease-sweeper", daemon=True).start()
         call_command("qcluster")
