@@ -58,13 +58,13 @@ def phase(name: str, source: Path, seconds: float, out_dir: Path) -> dict:
     elif name == "finished":
         # The final with the finishing on: words are the speech spans the audio has (espeak-ng's
         # sentence pauses are its only pauses), so the trim cuts real silences.
-        from pipeline import render, sound
+        from pipeline import sound
 
         crop = CropPath.model_validate_json((out_dir / "crop.json").read_text())
         words = _speech_words(source, seconds)
         encodes = []
-        real_popen = render.subprocess.Popen
-        render.subprocess.Popen = lambda cmd, *a, **k: (encodes.append(cmd), real_popen(cmd, *a, **k))[1]
+        real_popen = subprocess.Popen  # every ffmpeg the render starts, counted
+        subprocess.Popen = lambda cmd, *a, **k: (encodes.append(cmd), real_popen(cmd, *a, **k))[1]
         audio = sound.analyse(source, 0, seconds, target_lufs=-14.0)
         result = render_clip(
             source, 0, seconds, out_dir / "finished.mp4", words=words, preview=False, crop=crop, audio=audio,
