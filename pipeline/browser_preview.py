@@ -272,26 +272,38 @@ def replan(
     Returns None when the samples do not cover the new bounds, or when the clip shows several
     faces (who speaks when needs the worker's analysis): then a preview job must run.
     """
-    from .stages import write_model
 
     samples = load_samples(workdir, clip_index)
     if samples is None or not covers(samples, start_s, end_s) or needs_speaker_analysis(samples, start_s, end_s):
         return None
     previous = load_preview(workdir, clip_index)
     crop = plan_crop(samples, start_s, end_s, aspect=options.aspect, strategy=options.strategy)
-    preview = ClipPreview(
-        clip_index=clip_index,
-        start=start_s,
-        end=end_s,
-        aspect=options.aspect,
-        strategy=options.strategy,
-        crop=crop,
+    silences = previous.silences if previous and previous.silences else None
+    return write_preview(
+        workdir, clip_index, start_s, end_s, options, crop,
         poster_file=previous.poster_file if previous else "",
-        video_file="",
-        warning=crop.warning,
-        silences=previous.silences
-        if previous and previous.silences and previous.silences.covers(start_s, end_s)
-        else None,
-    )
+        silences=silences if silences and silences.covers(start_s, end_s) else None,
+    )  # fmt: skip
+
+
+def write_preview(
+    workdir: Path,
+    clip_index: int,
+    start_s: float,
+    end_s: float,
+    options: PipelineOptions,
+    crop: CropPath,
+    *,
+    poster_file: str,
+    silences: Silences | None,
+    video_file: str = "",
+) -> ClipPreview:
+    """Writes renders/clip_<i>_preview.json: the plan the card plays (and the final reuses)."""
+    from .stages import write_model
+
+    preview = ClipPreview(
+        clip_index=clip_index, start=start_s, end=end_s, aspect=options.aspect, strategy=options.strategy,
+        crop=crop, poster_file=poster_file, video_file=video_file, warning=crop.warning, silences=silences,
+    )  # fmt: skip
     write_model(preview_path(workdir, clip_index), preview)
     return preview

@@ -28,7 +28,7 @@ from . import (
 from .errors import Cancelled, InputError
 from .probe import input_args
 from .progress import Progress, no_progress, scaled
-from .schemas import CaptionStyle, ClipPreview, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
+from .schemas import CaptionStyle, CropPath, PipelineOptions, RenderResult, RendersResult, Transcript, Word
 
 FINAL_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
 PREVIEW_SIZES = {"9:16": (540, 960), "1:1": (540, 540), "16:9": (960, 540)}
@@ -444,7 +444,6 @@ def prepare_preview(
     `start_s`/`end_s` default to clips.json's bounds; `layout`/`follow_face` are the reviewer's
     framing override (see render_workdir_clip), planned again from the stored speaker analysis.
     """
-    from .stages import write_model
 
     workdir = Path(workdir)
     media, clip = _workdir_clip(workdir, clip_index)
@@ -474,19 +473,11 @@ def prepare_preview(
             workdir, clip_index, options, preview=True, start_s=start_s, end_s=end_s, crop=crop,
             layout=layout, follow_face=follow_face, progress=scaled(progress, analysis_share, 1.0),
         )  # fmt: skip
-    planned = ClipPreview(
-        clip_index=clip_index,
-        start=start_s,
-        end=end_s,
-        aspect=options.aspect,
-        strategy=options.strategy,
-        crop=crop,
-        poster_file=result.poster_file,
+    browser_preview.write_preview(
+        workdir, clip_index, start_s, end_s, options, crop, poster_file=result.poster_file,
         video_file=result.video_file,
-        warning=crop.warning,
         silences=browser_preview.analyse_silences(workdir / media.media_file, start_s, end_s),
-    )
-    write_model(browser_preview.preview_path(workdir, clip_index), planned)
+    )  # fmt: skip
     progress(1.0, "Reviewable")
     return result
 
