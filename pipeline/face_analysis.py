@@ -9,6 +9,7 @@ A failing or absent detector never fails: the crop falls back to the centre, wit
 """
 
 import contextlib
+import functools
 import os
 import queue
 import subprocess
@@ -30,6 +31,7 @@ ANALYSIS_WIDTH = 384  # px; the full-range model sees 192x192 anyway, so more on
 CUT_THRESHOLD = 27.0  # mean HSV difference (0..255), ContentDetector's default
 MIN_SHOT_S = 0.5
 READ_STALL_S = 60.0  # a lip frame this late means ffmpeg is stuck: go on without lips
+TRACKER_QUEUE_FRAMES = 64  # tracker frames held while a lip frame is awaited (~16 MB at 384 px)
 
 
 def crop_path(
@@ -161,8 +163,15 @@ def _decode(
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file, pass_fds=(lip_write,))
         os.close(lip_write)
         lip_reader = _FrameReader(lip_read, inline.frame_bytes)
+        # The tracker's frames are read by a thread too: while this loop waits for a lip frame that
+        # ffmpeg holds back, ffmpeg must be able to go on writing tracker frames (a full tracker pipe
+        # with this loop waiting on the lip pipe was a deadlock).
+        tracker_reader = _FrameReader(os.dup(proc.stdout.fileno()), frame_bytes, queued=TRACKER_QUEUE_FRAMES)
+        read_tracker_frame = tracker_reader.next_bytes
     else:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file)
+        tracker_reader = None
+        read_tracker_frame = functools.partial(proc.stdout.read, frame_bytes)
     _widen_pipe(proc.stdout.fileno())
     try:
         previous_hsv = None
@@ -170,7 +179,7 @@ def _decode(
         shot_id = 0
         min_shot_frames = max(1, round(MIN_SHOT_S * video.fps))
         while True:
-            data = proc.stdout.read(frame_bytes)
+            data = read_tracker_frame()
             if len(data) < frame_bytes:
                 break
             frame = np.frombuffer(data, np.uint8).reshape(scale_h, scale_w, 3)
@@ -214,8 +223,9 @@ def _decode(
         proc.stdout.close()
         proc.kill()
         proc.wait()
-        if lip_reader is not None:
-            lip_reader.close()
+        for reader in (lip_reader, tracker_reader):
+            if reader is not None:
+                reader.close()
         stderr_file.seek(0)
         stderr = stderr_file.read().decode(errors="replace")
         stderr_file.close()
@@ -228,11 +238,12 @@ def _decode(
 
 class _FrameReader:
     """Frames of one raw-video pipe, read by a thread: ffmpeg writes its two outputs in turn, and
-    a blocked write to this one must never stall the tracker's frames."""
+    a blocked write to one must never stall the other. Once the reader has ended (or stalled),
+    its thread drops what still arrives, so ffmpeg is never left blocked on this pipe."""
 
-    def __init__(self, fd: int, frame_bytes: int):
+    def __init__(self, fd: int, frame_bytes: int, *, queued: int = 16):
         self._file = os.fdopen(fd, "rb", buffering=0)
-        self._frames: queue.Queue = queue.Queue(maxsize=16)
+        self._frames: queue.Queue = queue.Queue(maxsize=queued)
         self._bytes = frame_bytes
         self._ended = self._closing = False
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -250,7 +261,12 @@ class _FrameReader:
                     got += count
                 if got < self._bytes:
                     break
-                self._frames.put(frame)
+                while not (self._ended or self._closing):  # after the end: read on, keep nothing
+                    try:
+                        self._frames.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        pass
         except (OSError, ValueError):
             pass
         finally:
@@ -265,16 +281,28 @@ class _FrameReader:
         except queue.Empty:
             frame = None
         self._ended = frame is None
+        if self._ended:
+            self._drain()
         return frame
+
+    def next_bytes(self) -> bytes:
+        """The next frame as bytes, b"" at the end (the plain pipe read's contract)."""
+        frame = self.next()
+        return b"" if frame is None else frame.tobytes()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self._frames.get_nowait()
+            except queue.Empty:
+                return
 
     def close(self) -> None:
         """Call after ffmpeg has ended: drains the queue until the thread sees the end."""
         self._closing = True
         while self._thread.is_alive():
-            try:
-                self._frames.get(timeout=0.05)
-            except queue.Empty:
-                pass
+            self._drain()
+            self._thread.join(timeout=0.05)
         self._file.close()
 
 
