@@ -104,7 +104,7 @@ def trim_cuts(
     # No measurement: the word gaps decide, as in a final without sound. (A silent track is all
     # silence, so its word gaps are cut here as in the final, which then plans on words alone.)
     inside = None
-    if silences is not None and silences.covers(start_s, end_s):
+    if silences is not None and covers(silences, start_s, end_s):
         inside = [
             (max(a, start_s) - start_s, min(b, end_s) - start_s) for a, b in silences.spans if b > start_s and a < end_s
         ]
@@ -114,8 +114,8 @@ def trim_cuts(
     return [list(cut) for cut in plan.cuts]
 
 
-def covers(samples: FaceSamplesFile, start_s: float, end_s: float) -> bool:
-    """Whether `samples` were analysed over all of `start_s`..`end_s`."""
+def covers(samples: FaceSamplesFile | Silences, start_s: float, end_s: float) -> bool:
+    """Whether `samples` (faces or silences) were analysed over all of `start_s`..`end_s`."""
     return samples.start <= start_s + 1e-3 and end_s <= samples.end + 1e-3
 
 
@@ -282,7 +282,7 @@ def replan(
     return write_preview(
         workdir, clip_index, start_s, end_s, options, crop,
         poster_file=previous.poster_file if previous else "",
-        silences=silences if silences and silences.covers(start_s, end_s) else None,
+        silences=silences if silences and covers(silences, start_s, end_s) else None,
     )  # fmt: skip
 
 

@@ -348,9 +348,6 @@ class Silences(BaseModel):
     end: float
     spans: list[tuple[float, float]] = Field(default_factory=list)  # source seconds
 
-    def covers(self, start_s: float, end_s: float) -> bool:
-        return self.start <= start_s + 1e-3 and end_s <= self.end + 1e-3
-
 
 class ClipPreview(BaseModel):
     """renders/clip_<i>_preview.json: what a browser needs to show clip i without an encode."""
