@@ -1,10 +1,11 @@
 """Framing per shot — single, speaker, split or fit — with the reason, and its ffmpeg filters.
 
 - single: today's tracker follows one face (shots with one face; the path is the reframer's).
-- speaker: two faces and clear turns: the crop cuts (never pans) to whoever speaks at the start
-  of their turn and holds at least HOLD_S; turns under INTERJECTION_S ("yeah", a laugh) never cut.
-- split: two faces whose turns alternate faster than the hold, or who talk at once: two stacked
-  halves, each framed on one face (left person on top).
+- speaker: two faces and clear turns: the crop cuts (never pans) to whoever speaks, each shot
+  held at least HOLD_S, the cuts placed to show the speaker as much as the hold allows
+  (held_cuts); turns under INTERJECTION_S ("yeah", a laugh) never cut.
+- split: two faces whose turns alternate faster than the hold can follow, or who talk at once:
+  two stacked halves, each framed on one face (left person on top).
 - fit: the whole picture scaled into the frame over a blurred, darkened copy: three or more
   faces, no usable face, or a close-up whose face is wider than the crop.
 
@@ -18,8 +19,12 @@ from . import crop_plan
 from .schemas import Box, CropPath, LayoutSegment, ShotLayout, SpeakerAnalysis
 
 HOLD_S = 1.5  # the shortest time a speaker shot is held
-INTERJECTION_S = 1.0  # another face's stretch of speech shorter than this never gets a cut
+GRID_S = 0.1  # speaker cuts are planned on this grid
+CUT_COST_S = 0.25  # a cut must show the speaker this much longer than not cutting: no flitting
+INTERJECTION_S = 0.7  # another face's stretch of speech shorter than this never gets a cut
 SPLIT_SHORT_SHARE = 0.4  # this share of stretches shorter than the hold: turns alternate too fast
+SPLIT_MISS_SHARE = 0.12  # ... or speaker cuts held HOLD_S would miss more of the speech than this
+MAX_CUTS_PER_MIN = 26.0  # ... or need more cuts a minute than this
 OVERLAP_SHARE = 0.3  # this share of speech with both mouths moving: they talk at once
 CLOSE_UP_RATIO = 0.95  # a face wider than this share of the crop cannot be framed by it
 SPLIT_FACE_SPAN = 3.0  # a split half is this many face heights tall
@@ -92,6 +97,11 @@ def choose(shot, turns, crop_width: int, aspect: str) -> tuple[str, str]:
     quick = len({run[2] for run in short}) == 2 and len(short) / len(runs) >= SPLIT_SHORT_SHARE
     if aspect != "16:9" and len(runs) >= 3 and quick:
         return "split", "split"
+    # or the best held cuts would still miss too much of the speech, or cut too often
+    cuts, missed = held_cuts(stretches(own, shot.start, shot.end), shot.start, shot.end)
+    too_many = (len(cuts) - 1) * 60 / max(shot.end - shot.start, 1e-3) > MAX_CUTS_PER_MIN
+    if aspect != "16:9" and (missed > SPLIT_MISS_SHARE or too_many):
+        return "split", "split"
     return "speaker", "speaker"
 
 
@@ -132,7 +142,7 @@ def plan(path: CropPath, shots, turns, *, aspect: str, margin: float, choice: st
         elif layout == "speaker":
             own = [t for t in turns if shot.start <= t.start < shot.end]
             runs = stretches(own, shot.start, shot.end) or [(shot.start, shot.end, shot.tracks[0].id)]
-            bounds = _held_bounds(runs, shot.start, shot.end)
+            bounds, _ = held_cuts(runs, shot.start, shot.end)
             for (low, high), face_id in bounds:
                 face = next(f for f in shot.tracks if f.id == face_id)
                 inside = (times >= low - 1e-6) & (times < high - 1e-6)
@@ -185,22 +195,64 @@ def summary(layouts: list[ShotLayout]) -> str:
     return "; ".join(sorted(seconds, key=seconds.get, reverse=True))
 
 
-def _held_bounds(runs, shot_start: float, shot_end: float) -> list[tuple[tuple[float, float], int]]:
-    """Speaker shots: cut at each run's start, but never before HOLD_S of the current shot."""
-    cuts = [(shot_start, runs[0][2])]
-    for start, _, face in runs[1:]:
-        if face == cuts[-1][1]:
-            continue
-        if start - cuts[-1][0] < HOLD_S:
-            if len(cuts) == 1:  # the first run was too short: show this speaker from the start
-                cuts[-1] = (shot_start, face)
-            continue
-        cuts.append((start, face))
-    bounds = []
-    for i, (start, face) in enumerate(cuts):
-        end = cuts[i + 1][0] if i + 1 < len(cuts) else shot_end
-        bounds.append(((start, end), face))
-    return bounds
+def held_cuts(runs, shot_start: float, shot_end: float) -> tuple[list[tuple[tuple[float, float], int]], float]:
+    """Speaker shots: ((start, end), face) shots that show whoever speaks as much as possible,
+    each held at least HOLD_S; and the share of the speech they still miss.
+
+    A small dynamic programme over a GRID_S grid (state: the face shown and how long it has been
+    held): a hand-over that comes before the hold ends is cut to once the hold allows, if enough
+    of it is left to be worth a cut (CUT_COST_S), instead of being skipped whole. Interjections
+    are already folded into the runs around them (stretches), so they never cut.
+    """
+    faces = sorted({face for _, _, face in runs})
+    cells = max(1, int(np.ceil((shot_end - shot_start) / GRID_S - 1e-9)))
+    if len(faces) < 2 or cells < 2 * round(HOLD_S / GRID_S):
+        face = max(faces, key=lambda f: sum(b - a for a, b, g in runs if g == f)) if faces else -1
+        return [((shot_start, shot_end), face)], 0.0
+    speaker = np.full(cells, -1)
+    for a, b, face in runs:
+        speaker[int(round((a - shot_start) / GRID_S)) : int(round((b - shot_start) / GRID_S))] = faces.index(face)
+    hold = round(HOLD_S / GRID_S)
+    cut_cost = CUT_COST_S / GRID_S
+    count = len(faces)
+    # cost[f, age]: cells missed so far with face f shown for `age` cells (capped at `hold`)
+    cost = np.full((count, hold + 1), np.inf)
+    cost[:, 1] = [float(speaker[0] not in (-1, f)) for f in range(count)]
+    back = np.zeros((cells, count, hold + 1, 2), dtype=np.int32)  # the state each came from
+    for i in range(1, cells):
+        new = np.full_like(cost, np.inf)
+        for f in range(count):
+            miss = float(speaker[i] not in (-1, f))
+            for age in range(1, hold + 1):  # hold on
+                to = min(age + 1, hold)
+                if cost[f, age] + miss < new[f, to]:
+                    new[f, to] = cost[f, age] + miss
+                    back[i, f, to] = (f, age)
+            for g in range(count):  # cut from g to f, once g has been held
+                if g != f and cost[g, hold] + cut_cost + miss < new[f, 1]:
+                    new[f, 1] = cost[g, hold] + cut_cost + miss
+                    back[i, f, 1] = (g, hold)
+        cost = new
+    f, age = int(np.argmin(cost[:, hold])), hold  # the last shot is held too
+    shown = np.zeros(cells, dtype=int)
+    for i in range(cells - 1, -1, -1):
+        shown[i] = f
+        if i:
+            f, age = (int(v) for v in back[i, f, age])
+    cuts = [shot_start + i * GRID_S for i in range(1, cells) if shown[i] != shown[i - 1]]
+    edges = [shot_start, *cuts, shot_end]
+    for i in range(1, len(edges) - 1):  # onto the speaker's own start when that close and the hold allows
+        face = faces[shown[int(round((edges[i] - shot_start) / GRID_S))]]
+        near = [a for a, _, g in runs if g == face and abs(a - edges[i]) <= GRID_S]
+        at = min(near, key=lambda a: abs(a - edges[i]), default=edges[i])
+        if at - edges[i - 1] >= HOLD_S - 1e-6 and edges[i + 1] - at >= HOLD_S - 1e-6:
+            edges[i] = at
+    edges = [edges[0], *(round(e, 3) for e in edges[1:-1]), edges[-1]]
+    starts = [0, *(int(round((c - shot_start) / GRID_S)) for c in cuts)]
+    bounds = [((edges[i], edges[i + 1]), faces[shown[start]]) for i, start in enumerate(starts)]
+    speech = int((speaker >= 0).sum())
+    missed = int(((speaker >= 0) & (speaker != shown)).sum())
+    return bounds, missed / speech if speech else 0.0
 
 
 def _follow(face, times: np.ndarray, path: CropPath, margin: float) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import assets
-from .face_analysis import _native_stderr_muted
+from .face_analysis import SKIP_UNREFERENCED, _native_stderr_muted
 from .probe import input_args
 
 LIP_FPS = 6.0  # mouth movements of speech (3-6 syllables a second) show at 6 fps
@@ -138,7 +138,7 @@ def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, t
     width, height = lip_frame_size(video)
     scale = width / video.width
     cmd = [
-        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", *SKIP_UNREFERENCED,
         "-ss", f"{start_s:.3f}", "-t", f"{end_s - start_s:.3f}", *input_args(media_path),
         "-map", "0:v:0", "-vf", f"fps={LIP_FPS},scale={width}:{height}:flags=bilinear,format=yuv420p",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",

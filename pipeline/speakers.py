@@ -20,6 +20,7 @@ from .schemas import Box, FaceTrack, SpeechTurn
 TRACK_MIN_SHARE = 0.4  # a face seen in fewer of its shot's sampled frames is a passer-by
 MIN_VOICE_TURNS = 3  # fewer turns than this: a voice's face is decided per turn, from the lips
 MIN_PIECE_S = 0.5  # a lip change shorter than this does not cut a stretch of speech
+LIPS_OVERRULE = 0.3  # another face's lip score this much higher than the voice's face: that face speaks
 OVERLAP_LEVEL = 0.6  # both faces' lip scores at least this (1 = a face's own wide-open) ...
 OVERLAP_RATIO = 0.8  # ... and the quieter one this close to the louder one: both speak
 
@@ -182,10 +183,15 @@ def assign_turns(turns: list[SpeechTurn], scores: np.ndarray, voices: list[int],
             face_of_voice[voice] = face_ids[int(np.argmax((scores[mine] * durations[mine, None]).sum(axis=0)))]
     for i, turn in enumerate(turns):
         turn.voice = voices[i]
+        lips_face = int(np.argmax(scores[i]))
         if turn.voice in face_of_voice:
             turn.face = face_of_voice[turn.voice]
+            # a short turn's voice embedding can be wrong; lips this clear are not
+            own = scores[i, face_ids.index(turn.face)]
+            if scores[i, lips_face] >= own + LIPS_OVERRULE:
+                turn.face = face_ids[lips_face]
         elif scores[i].max() > 0:
-            turn.face = face_ids[int(np.argmax(scores[i]))]
+            turn.face = face_ids[lips_face]
         # talking at once: both mouths move as in their own speech, and about as much as each
         # other (a listener's jittery landmarks stay well below the speaker's movement)
         top = np.sort(scores[i])[::-1]
@@ -198,10 +204,11 @@ def speaker_turns(media_path, video, start_s: float, end_s: float, shot: ShotFac
 
     face_ids = [f.id for f in shot.tracks]
     turns = []
-    for a, b in voices.speech_turns(audio):
+    for a, b in voices.speech_stretches(audio):
         a, b = max(a, shot.start), min(b, shot.end)
-        if b > a:
-            turns += [SpeechTurn(start=x, end=y) for x, y in split_at_lip_changes(a, b, [lips[f] for f in face_ids])]
+        if b > a:  # lip changes first: a piece boundary must not hide a hand-over next to it
+            for x, y in split_at_lip_changes(a, b, [lips[f] for f in face_ids]):
+                turns += [SpeechTurn(start=p, end=q) for p, q in voices.pieces(x, y)]
     if not turns:
         return []
     scores = np.array([[lip_score(lips[f], t.start, t.end) for f in face_ids] for t in turns])

@@ -28,17 +28,23 @@ _torch_lock = threading.Lock()
 def speech_turns(audio: np.ndarray) -> list[tuple[float, float]]:
     """(start, end) seconds of speech in 16 kHz mono float audio: split at pauses >= 100 ms and
     into equal pieces of at most MAX_PIECE_S (one voice each, nearly always)."""
+    return [piece for start, end in speech_stretches(audio) for piece in pieces(start, end)]
+
+
+def speech_stretches(audio: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds of speech between pauses >= 100 ms (Silero VAD)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(min_silence_duration_ms=MIN_SILENCE_MS, speech_pad_ms=20, min_speech_duration_ms=150)
     stamps = get_speech_timestamps(audio.astype(np.float32), options, sampling_rate=SAMPLE_RATE)
-    pieces = []
-    for stamp in stamps:
-        start, end = stamp["start"] / SAMPLE_RATE, stamp["end"] / SAMPLE_RATE
-        count = max(1, int(np.ceil((end - start) / MAX_PIECE_S)))
-        step = (end - start) / count
-        pieces += [(round(start + i * step, 3), round(start + (i + 1) * step, 3)) for i in range(count)]
-    return pieces
+    return [(stamp["start"] / SAMPLE_RATE, stamp["end"] / SAMPLE_RATE) for stamp in stamps]
+
+
+def pieces(start: float, end: float) -> list[tuple[float, float]]:
+    """start..end cut into equal pieces of at most MAX_PIECE_S."""
+    count = max(1, int(np.ceil((end - start) / MAX_PIECE_S)))
+    step = (end - start) / count
+    return [(round(start + i * step, 3), round(start + (i + 1) * step, 3)) for i in range(count)]
 
 
 @lru_cache(maxsize=1)
