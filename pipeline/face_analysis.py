@@ -111,7 +111,7 @@ def _analyse(
     try:
         return _decode(media_path, video, start_s, end_s, sample_every, progress, stop_at_two_faces=True)
     except _TwoFaces:
-        return _decode(media_path, video, start_s, end_s, sample_every, progress, with_lips=True)
+        return _decode(media_path, video, start_s, end_s, 2 * sample_every, progress, with_lips=True)
 
 
 def _decode(
