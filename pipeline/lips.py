@@ -22,7 +22,7 @@ from . import assets
 from .face_analysis import SKIP_UNREFERENCED, _native_stderr_muted
 from .probe import input_args
 
-LIP_FPS = 5.0  # mouth movements of speech (3-6 syllables a second) show at 6 fps
+LIP_FPS = 5.0  # mouth movements of speech (3-6 syllables a second); 4 fps began to miss hand-overs
 LIP_WIDTH = 960  # px; enough for faces >= ~10 % of the frame width
 CROP_SIDE = 2.0  # the crop around a face box is this many box sizes wide
 CROP_PX = 256  # crops are resized to this square before the landmarker
