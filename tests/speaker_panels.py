@@ -46,9 +46,12 @@ def speech_span(clip: Path) -> tuple[float, float]:
     return loud[0] * 0.02, (loud[-1] + 1) * 0.02
 
 
+BOTH = 2  # Turn.speaker: both people talk at once (each plays the stretch of their own clip)
+
+
 @dataclass(frozen=True)
 class Turn:
-    speaker: int  # 0 = left person, 1 = right person
+    speaker: int  # 0 = left person, 1 = right person, BOTH
     clip_from: float  # seconds inside the speaker's own clip
     clip_to: float
 
@@ -105,29 +108,34 @@ def compose(
     with tempfile.TemporaryDirectory(prefix="panel-") as tmp:
         for n, turn in enumerate(turns):
             duration = turn.clip_to - turn.clip_from
-            listener = 1 - turn.speaker
-            spoken = speech_span(clips[turn.speaker])
-            low, high = max(turn.clip_from, spoken[0]), min(turn.clip_to, spoken[1])
-            if high > low:
-                speech.append((at + low - turn.clip_from, at + high - turn.clip_from, turn.speaker))
-            idle_from, idle_to = idle[listener]
-            frames = round((idle_to - idle_from) * FPS)
-            video = {
-                turn.speaker: f"[{turn.speaker}:v]trim={turn.clip_from}:{turn.clip_to},setpts=PTS-STARTPTS",
-                listener: (
-                    f"[{listener}:v]trim={idle_from}:{idle_to},setpts=PTS-STARTPTS,split[i0][i1];[i1]reverse[ir];"
+            talking = (0, 1) if turn.speaker == BOTH else (turn.speaker,)
+            video, sounds = {}, []
+            for side in (0, 1):
+                if side in talking:
+                    spoken = speech_span(clips[side])
+                    low, high = max(turn.clip_from, spoken[0]), min(turn.clip_to, spoken[1])
+                    if high > low:
+                        speech.append((at + low - turn.clip_from, at + high - turn.clip_from, side))
+                    video[side] = f"[{side}:v]trim={turn.clip_from}:{turn.clip_to},setpts=PTS-STARTPTS"
+                    sounds.append(
+                        f"[{side}:a]atrim={turn.clip_from}:{turn.clip_to},asetpts=PTS-STARTPTS,aresample=48000[s{side}]"
+                    )
+                    continue
+                idle_from, idle_to = idle[side]
+                frames = round((idle_to - idle_from) * FPS)
+                video[side] = (
+                    f"[{side}:v]trim={idle_from}:{idle_to},setpts=PTS-STARTPTS,split[i0][i1];[i1]reverse[ir];"
                     f"[i0][ir]concat=n=2,loop=loop=-1:size={2 * frames},trim=0:{duration},setpts=PTS-STARTPTS"
-                ),
-            }
+                )
             graph = [f"color=c=0x2b2f38:s={canvas[0]}x{canvas[1]}:r={FPS}:d={duration}[bg]"]
             for side in (0, 1):
                 graph.append(f"{video[side]},scale=iw*{scales[side]}:-2[p{side}]")
             graph.append(f"[bg][p0]overlay=x={places[0][0]}:y={places[0][1]}:shortest=1[t]")
             graph.append(f"[t][p1]overlay=x={places[1][0]}:y={places[1][1]}:shortest=1,format=yuv420p[v]")
-            graph.append(
-                f"[{turn.speaker}:a]atrim={turn.clip_from}:{turn.clip_to},asetpts=PTS-STARTPTS,"
-                f"aresample=48000,apad=whole_dur={duration}[a]"
-            )
+            graph += sounds
+            # both voices as recorded, not halved: two people talking at once are louder
+            mixed = "[s0][s1]amix=inputs=2:normalize=0," if len(talking) == 2 else f"[s{talking[0]}]"
+            graph.append(f"{mixed}apad=whole_dur={duration}[a]")
             segment = Path(tmp) / f"{n:03d}.mkv"
             subprocess.run(
                 ["ffmpeg", "-v", "error", "-y", "-i", f"file:{clips[0]}", "-i", f"file:{clips[1]}",

@@ -96,6 +96,22 @@ def test_quick_exchanges_are_split_into_two_halves(quick_exchange, folder):
         assert len(detect_faces(np.ascontiguousarray(half))) == 1, "each half shows one face"
 
 
+@pytest.fixture(scope="module")
+def talking_at_once(folder):
+    """Real overlapping speech: in three of five turns both people say their own sentence at once."""
+    both = panels.BOTH
+    turns = [Turn(0, 0.4, 2.8), Turn(both, 0.5, 2.9), Turn(1, 0.4, 2.8), Turn(both, 0.3, 2.7), Turn(both, 0.6, 2.9)]
+    panel = panels.compose(folder / "overlap.mp4", ("lwbsza", "sbia1a"), turns, places=((80, 150), (700, 60)))
+    return panel, crop_path(panel.path, 0, probe_video(panel.path).duration_s)
+
+
+def test_people_talking_at_once_are_split(talking_at_once):
+    panel, path = talking_at_once
+    assert [s.layout for s in path.speakers.layouts] == ["split"]
+    assert path.speakers.layouts[0].reason == layouts.REASONS["overlap"]
+    assert panels.score(path, panel)["speaker_shown"] == 1.0
+
+
 def test_a_one_word_interjection_never_cuts(interjection):
     panel, path = interjection
     assert [s.layout for s in path.speakers.layouts] == ["speaker"]
