@@ -103,7 +103,10 @@ def lip_select_filter(fps: float) -> str:
 
 
 class _Landmarker:
-    """One landmarker per face (`slot`), and the mouth it measures in one crop."""
+    """One landmarker per face (`slot`: its place, left to right, among the faces measured at
+    that time; a few landmarkers, however many tracks and shots a clip has), and the mouth it
+    measures in one crop. Crops are centred on their face, so a landmarker that goes on from
+    one shot's face to the next one's finds it where the last one was."""
 
     def __init__(self):
         self.landmarkers: dict = {}
@@ -112,7 +115,7 @@ class _Landmarker:
 
     def measure(self, crop: np.ndarray, slot) -> tuple[float, float]:
         """(lip gap / eye distance, jawOpen) of the face in `crop`; NaN where none is found.
-        `slot` names the face (its track, or its place among the frame's faces)."""
+        `slot` names the face (see the class)."""
         import cv2
         import mediapipe as mp
 
@@ -168,13 +171,16 @@ def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, t
             frame = np.frombuffer(data, np.uint8).reshape(height, width, 3)
             t = round(index / LIP_FPS, 3)
             index += 1
-            for track_id, (times, boxes) in tracks.items():
-                if not times or t < times[0] - 0.5 or t > times[-1] + 0.5:
-                    continue
-                crop = _square_crop(frame, [v * scale for v in _box_at(times, boxes, t)])
+            here = {
+                track_id: _box_at(times, boxes, t)
+                for track_id, (times, boxes) in tracks.items()
+                if times and times[0] - 0.5 <= t <= times[-1] + 0.5
+            }
+            for slot, (track_id, box) in enumerate(sorted(here.items(), key=lambda item: item[1][0] + item[1][2] / 2)):
+                crop = _square_crop(frame, [v * scale for v in box])
                 if crop is None:
                     continue
-                opening, jaw = landmarker.measure(crop, track_id)
+                opening, jaw = landmarker.measure(crop, slot)
                 out = series[track_id]
                 out.times.append(t)
                 out.opening.append(opening)
@@ -265,7 +271,7 @@ class InlineLips:
                 continue
             if self._landmarker is None:
                 self._landmarker = _Landmarker()
-            opening, jaw = self._landmarker.measure(crop, (shot, slot))
+            opening, jaw = self._landmarker.measure(crop, slot)
             self.samples.append(MouthSample(t, shot, x + w / 2, y + h / 2, w, opening, jaw))
 
 
