@@ -215,30 +215,31 @@ def held_cuts(runs, shot_start: float, shot_end: float) -> tuple[list[tuple[tupl
     hold = round(HOLD_S / GRID_S)
     cut_cost = CUT_COST_S / GRID_S
     count = len(faces)
-    # cost[f, age]: cells missed so far with face f shown for `age` cells (capped at `hold`)
+    # cost[f, age]: cells missed so far with face f shown for `age` cells (capped at `hold`).
+    # Holding on ages a shot by one cell; a cut, allowed only from a held shot, starts one.
     cost = np.full((count, hold + 1), np.inf)
     cost[:, 1] = [float(speaker[0] not in (-1, f)) for f in range(count)]
-    back = np.zeros((cells, count, hold + 1, 2), dtype=np.int32)  # the state each came from
+    kept_held = np.zeros((cells, count), dtype=bool)  # the held state came from a held one
+    came_from = np.zeros((cells, count), dtype=np.int32)  # the face a new shot cut from
+    others = ~np.eye(count, dtype=bool)
     for i in range(1, cells):
+        miss = np.array([float(speaker[i] not in (-1, f)) for f in range(count)])
         new = np.full_like(cost, np.inf)
-        for f in range(count):
-            miss = float(speaker[i] not in (-1, f))
-            for age in range(1, hold + 1):  # hold on
-                to = min(age + 1, hold)
-                if cost[f, age] + miss < new[f, to]:
-                    new[f, to] = cost[f, age] + miss
-                    back[i, f, to] = (f, age)
-            for g in range(count):  # cut from g to f, once g has been held
-                if g != f and cost[g, hold] + cut_cost + miss < new[f, 1]:
-                    new[f, 1] = cost[g, hold] + cut_cost + miss
-                    back[i, f, 1] = (g, hold)
-        cost = new
+        new[:, 2:hold] = cost[:, 1 : hold - 1]
+        kept_held[i] = cost[:, hold] < cost[:, hold - 1]
+        new[:, hold] = np.minimum(cost[:, hold - 1], cost[:, hold])
+        cut_from = np.where(others, cost[None, :, hold], np.inf)  # [to, from]
+        came_from[i] = np.argmin(cut_from, axis=1)
+        new[:, 1] = cut_from.min(axis=1) + cut_cost
+        cost = new + miss[:, None]
     f, age = int(np.argmin(cost[:, hold])), hold  # the last shot is held too
     shown = np.zeros(cells, dtype=int)
     for i in range(cells - 1, -1, -1):
         shown[i] = f
-        if i:
-            f, age = (int(v) for v in back[i, f, age])
+        if age == 1:
+            f, age = int(came_from[i, f]), hold
+        elif age < hold or not kept_held[i, f]:
+            age -= 1
     cuts = [shot_start + i * GRID_S for i in range(1, cells) if shown[i] != shown[i - 1]]
     edges = [shot_start, *cuts, shot_end]
     for i in range(1, len(edges) - 1):  # onto the speaker's own start when that close and the hold allows

@@ -109,8 +109,7 @@ class _Landmarker:
     one shot's face to the next one's finds it where the last one was."""
 
     def __init__(self):
-        self.landmarkers: dict = {}
-        self.frames: dict = {}
+        self.landmarkers: dict = {}  # slot -> [landmarker, crops it has measured]
         self.calls = 0
 
     def measure(self, crop: np.ndarray, slot) -> tuple[float, float]:
@@ -120,16 +119,16 @@ class _Landmarker:
         import mediapipe as mp
 
         if slot not in self.landmarkers:
-            self.landmarkers[slot], self.frames[slot] = open_landmarker(), 0
+            self.landmarkers[slot] = [open_landmarker(), 0]
+        one = self.landmarkers[slot]
         crop = cv2.resize(crop, (CROP_PX, CROP_PX), interpolation=cv2.INTER_LINEAR)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=crop)
-        at_ms = self.frames[slot] * FRAME_GAP_MS
-        self.frames[slot] += 1
+        at_ms, one[1] = one[1] * FRAME_GAP_MS, one[1] + 1
         if self.calls == 0:
             with _native_stderr_muted():  # the first call logs a memory-alignment notice to fd 2
-                result = self.landmarkers[slot].detect_for_video(image, at_ms)
+                result = one[0].detect_for_video(image, at_ms)
         else:
-            result = self.landmarkers[slot].detect_for_video(image, at_ms)
+            result = one[0].detect_for_video(image, at_ms)
         self.calls += 1
         if not result.face_landmarks:
             return float("nan"), float("nan")
@@ -138,7 +137,7 @@ class _Landmarker:
 
     def close(self) -> None:
         with _native_stderr_muted():
-            for landmarker in self.landmarkers.values():
+            for landmarker, _ in self.landmarkers.values():
                 landmarker.close()
         self.landmarkers.clear()
 
@@ -176,8 +175,10 @@ def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, t
                 for track_id, (times, boxes) in tracks.items()
                 if times and times[0] - 0.5 <= t <= times[-1] + 0.5
             }
-            for slot, (track_id, box) in enumerate(sorted(here.items(), key=lambda item: item[1][0] + item[1][2] / 2)):
-                crop = _square_crop(frame, [v * scale for v in box])
+            ids, boxes_now = list(here), list(here.values())
+            for slot, i in enumerate(_left_to_right(boxes_now)):
+                track_id = ids[i]
+                crop = _square_crop(frame, [v * scale for v in boxes_now[i]])
                 if crop is None:
                     continue
                 opening, jaw = landmarker.measure(crop, slot)
@@ -265,7 +266,8 @@ class InlineLips:
         boxes = _boxes_between(before, after, t)
         if not 2 <= len(boxes) <= self.MAX_FACES:
             return
-        for slot, (x, y, w, h) in enumerate(sorted(boxes, key=lambda b: b[0] + b[2] / 2)):
+        for slot, i in enumerate(_left_to_right(boxes)):
+            x, y, w, h = boxes[i]
             crop = _square_crop(frame.reshape(self.height, self.width, 3), [v * self.scale for v in (x, y, w, h)])
             if crop is None:
                 continue
@@ -273,6 +275,11 @@ class InlineLips:
                 self._landmarker = _Landmarker()
             opening, jaw = self._landmarker.measure(crop, slot)
             self.samples.append(MouthSample(t, shot, x + w / 2, y + h / 2, w, opening, jaw))
+
+
+def _left_to_right(boxes) -> list[int]:
+    """Indices of (x, y, w, h) boxes by their centres' x: each face's landmarker slot."""
+    return sorted(range(len(boxes)), key=lambda i: boxes[i][0] + boxes[i][2] / 2)
 
 
 def _boxes_between(before, after, t: float) -> list[tuple[float, float, float, float]]:
