@@ -147,9 +147,11 @@ def _decode(
         _widen_pipe(lip_write)
         skip = list(SKIP_UNREFERENCED)
         frame_limit = math.ceil(duration_s * video.fps) + 1  # the fps filter pads the end: no more than a full decode
+        # the tracker's frames are scaled before the fps filter repeats them: each decoded frame once
+        fps_filter = f"fps={float(video.fps)!r}:start_time=0"
         graph = (
-            f"[0:v:0]fps={float(video.fps)!r}:start_time=0,split=2[t][l];[t]{tracker_filter}[tv];"
-            f"[l]{lips.lip_select_filter(video.fps)},scale={inline.width}:{inline.height}:flags=bilinear,"
+            f"[0:v:0]split=2[t][l];[t]{tracker_filter},{fps_filter}[tv];"
+            f"[l]{fps_filter},{lips.lip_select_filter(video.fps)},scale={inline.width}:{inline.height}:flags=bilinear,"
             "format=yuv420p[lv]"
         )
         outputs = [
