@@ -10,6 +10,7 @@ the outer-eye distance, which does not depend on the face's size. Cropping matte
 the frame width the landmarker's own detector misses faces.
 """
 
+import ctypes
 import math
 import os
 import subprocess
@@ -65,8 +66,45 @@ def open_landmarker():
         return vision.FaceLandmarker.create_from_options(options)
 
 
+def mouth_in(landmarker, image, at_ms: int) -> tuple[float, float]:
+    """(lip gap / eye distance, jawOpen) of the face in `image` (VIDEO mode, at `at_ms`); NaN
+    where none is found.
+
+    Read straight from the landmarker's C result where this mediapipe has one (1.2.x): its
+    Python call turns all 478 points and 52 blendshapes into Python objects, a tenth of each
+    call, for the eight points and one blendshape used here. Otherwise the public call."""
+    from mediapipe.tasks.python.vision import face_landmarker as module
+
+    try:
+        library, handle, pointer = landmarker._lib, landmarker._handle, image._image_ptr
+        result_type = module.MpFaceLandmarkerResultC
+    except AttributeError:
+        result = landmarker.detect_for_video(image, at_ms)
+        if not result.face_landmarks:
+            return float("nan"), float("nan")
+        jaw = next((c.score for c in result.face_blendshapes[0] if c.category_name == "jawOpen"), np.nan)
+        return mouth_opening(result.face_landmarks[0]), float(jaw)
+    result = result_type()
+    library.MpFaceLandmarkerDetectForVideo(handle, pointer, None, at_ms, ctypes.byref(result))
+    try:
+        if not result.face_landmarks_count:
+            return float("nan"), float("nan")
+        jaw = float("nan")
+        if result.face_blendshapes_count:
+            shapes = result.face_blendshapes[0]
+            jaw = next(
+                (shapes.categories[i].score for i in range(shapes.categories_count)
+                 if shapes.categories[i].category_name == b"jawOpen"),
+                float("nan"),
+            )  # fmt: skip
+        return mouth_opening(result.face_landmarks[0].landmarks), float(jaw)
+    finally:
+        library.MpFaceLandmarkerCloseResult(ctypes.byref(result))
+
+
 def mouth_opening(landmarks) -> float:
-    """Inner-lip gap over outer-eye distance from 478 normalised landmarks (crop is square)."""
+    """Inner-lip gap over outer-eye distance from 478 normalised landmarks (crop is square;
+    anything indexable whose items have .x and .y: mediapipe's landmarks or its C structs)."""
 
     def distance(a: int, b: int) -> float:  # only the points needed: 478 objects cost 0.3 ms a face
         return math.hypot(landmarks[a].x - landmarks[b].x, landmarks[a].y - landmarks[b].y)
@@ -126,14 +164,11 @@ class _Landmarker:
         at_ms, one[1] = one[1] * FRAME_GAP_MS, one[1] + 1
         if self.calls == 0:
             with _native_stderr_muted():  # the first call logs a memory-alignment notice to fd 2
-                result = one[0].detect_for_video(image, at_ms)
+                mouth = mouth_in(one[0], image, at_ms)
         else:
-            result = one[0].detect_for_video(image, at_ms)
+            mouth = mouth_in(one[0], image, at_ms)
         self.calls += 1
-        if not result.face_landmarks:
-            return float("nan"), float("nan")
-        jaw = next((c.score for c in result.face_blendshapes[0] if c.category_name == "jawOpen"), np.nan)
-        return mouth_opening(result.face_landmarks[0]), float(jaw)
+        return mouth
 
     def close(self) -> None:
         with _native_stderr_muted():
