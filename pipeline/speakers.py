@@ -216,8 +216,8 @@ def speaker_turns(media_path, video, start_s: float, end_s: float, shot: ShotFac
     labels = [-1] * len(turns)
     if len(embeddable) >= 2:
         rate = voices.SAMPLE_RATE
-        embeddings = np.stack(
-            [voices.embed(audio[int(turns[i].start * rate) : int(turns[i].end * rate)]) for i in embeddable]
+        embeddings = voices.embed_many(
+            [audio[int(turns[i].start * rate) : int(turns[i].end * rate)] for i in embeddable]
         )
         for i, label in zip(embeddable, voices.cluster(embeddings, len(face_ids))):
             labels[i] = label

@@ -179,7 +179,11 @@ def test_voice_clusters_follow_the_real_speakers_of_pyannotes_sample():
         fields = line.split()
         reference.append((float(fields[3]), float(fields[3]) + float(fields[4]), fields[7]))
     turns = [t for t in voices.speech_turns(audio) if t[1] - t[0] >= voices.MIN_TURN_S]
-    embeddings = np.stack([voices.embed(audio[int(a * 16000) : int(b * 16000)]) for a, b in turns])
+    embeddings = voices.embed_many([audio[int(a * 16000) : int(b * 16000)] for a, b in turns])
+    # one batch for all turns is the same as one call per turn (resemblyzer's embed_utterance)
+    for i in (0, len(turns) // 2, len(turns) - 1):
+        a, b = turns[i]
+        np.testing.assert_allclose(embeddings[i], voices.embed(audio[int(a * 16000) : int(b * 16000)]), atol=1e-5)
     labels = voices.cluster(embeddings, 2)
     names = sorted({r[2] for r in reference})
     overlap = np.zeros((2, 2))
