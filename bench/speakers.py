@@ -10,6 +10,8 @@ interjections). Prints per panel and overall:
 - speaker shown: share of 0.5 s speech windows whose output frame shows the person speaking
 - listener only: share where it shows only the other person
 - switches per minute: speaker cuts plus layout changes
+- the same two shares with the speaker layout forced on every shot: how right the speech turns
+  themselves are (a split shows both people and so hides a wrong turn)
 - analysis CPU: user+sys of this process and its ffmpeg children, ms per video frame and
   s per minute of video, for the two-face 1920x1080 panel (face analysis + lips + voices)
 - e2e RTF of a one-face clip (analysis + preview render), today's tracker vs speaker-aware
@@ -63,6 +65,7 @@ def script(rng: random.Random, seconds: float) -> list:
 
 
 def one_panel(folder: Path, index: int, rng: random.Random, seconds: float):
+    from pipeline import speakers
     from pipeline.face_analysis import crop_path, probe_video
 
     pair = PAIRS[index % len(PAIRS)]
@@ -86,6 +89,9 @@ def one_panel(folder: Path, index: int, rng: random.Random, seconds: float):
     path = crop_path(panel.path, 0, duration)
     aware_cpu = cpu_s() - before
     figures = panels.score(path, panel)
+    # the speaker layout forced on every shot: how right the turns are, which a split hides
+    forced = panels.score(speakers.replan(path, aspect="9:16", choice="speaker"), panel)
+    figures["forced_speaker_shown"], figures["forced_listener_only"] = forced["speaker_shown"], forced["listener_only"]
     figures["tracker_listener_only"] = panels.score(today, panel)["listener_only"]
     figures["tracker_speaker_shown"] = panels.score(today, panel)["speaker_shown"]
     return pair, duration, path, figures, tracker_cpu, aware_cpu
@@ -121,7 +127,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cliper-speakers-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        totals = {"windows": 0, "shown": 0.0, "listener": 0.0, "switches": 0.0, "minutes": 0.0}
+        totals = {"windows": 0, "shown": 0.0, "listener": 0.0, "switches": 0.0, "minutes": 0.0, "forced": 0.0}
+        totals["forced_listener"] = 0.0
         cpu = {"tracker": 0.0, "aware": 0.0, "seconds": 0.0}
         for index in range(args.panels):
             pair, duration, path, f, tracker_cpu, aware_cpu = one_panel(folder, index, rng, args.seconds)
@@ -129,11 +136,15 @@ def main() -> None:
             print(
                 f"panel {index} {pair[0]}+{pair[1]} {duration:.0f} s: speaker shown {f['speaker_shown']:.0%}, "
                 f"listener only {f['listener_only']:.0%}, {f['switches_per_min']:.1f} switches/min [{layouts}]; "
+                f"speaker layout forced: shown {f['forced_speaker_shown']:.0%}, "
+                f"listener only {f['forced_listener_only']:.0%}; "
                 f"today's tracker: shown {f['tracker_speaker_shown']:.0%}, listener only {f['tracker_listener_only']:.0%}"
             )
             totals["windows"] += f["windows"]
             totals["shown"] += f["speaker_shown"] * f["windows"]
             totals["listener"] += f["listener_only"] * f["windows"]
+            totals["forced"] += f["forced_speaker_shown"] * f["windows"]
+            totals["forced_listener"] += f["forced_listener_only"] * f["windows"]
             totals["switches"] += f["switches_per_min"] * duration / 60
             totals["minutes"] += duration / 60
             cpu["tracker"] += tracker_cpu
@@ -143,7 +154,8 @@ def main() -> None:
         print(
             f"overall ({totals['windows']} speech windows): speaker shown {totals['shown'] / windows:.1%}, "
             f"listener only {totals['listener'] / windows:.1%}, "
-            f"{totals['switches'] / max(totals['minutes'], 1e-9):.1f} switches/min"
+            f"{totals['switches'] / max(totals['minutes'], 1e-9):.1f} switches/min; speaker layout forced "
+            f"on every shot: shown {totals['forced'] / windows:.1%}, listener only {totals['forced_listener'] / windows:.1%}"
         )
         frames = cpu["seconds"] * panels.FPS
         print(

@@ -147,10 +147,11 @@ def _decode(
         _widen_pipe(lip_write)
         skip = list(SKIP_UNREFERENCED)
         frame_limit = math.ceil(duration_s * video.fps) + 1  # the fps filter pads the end: no more than a full decode
-        # the tracker's frames are scaled before the fps filter repeats them: each decoded frame once
+        # the tracker's frames are scaled (and made RGB) before the fps filter repeats them: each
+        # decoded frame once, the same bytes
         fps_filter = f"fps={float(video.fps)!r}:start_time=0"
         graph = (
-            f"[0:v:0]split=2[t][l];[t]{tracker_filter},{fps_filter}[tv];"
+            f"[0:v:0]split=2[t][l];[t]{tracker_filter},format=rgb24,{fps_filter}[tv];"
             f"[l]{fps_filter},{lips.lip_select_filter(video.fps)},scale={inline.width}:{inline.height}:flags=bilinear,"
             "format=yuv420p[lv]"
         )
@@ -188,7 +189,7 @@ def _decode(
         read_tracker_frame = functools.partial(proc.stdout.read, frame_bytes)
     _widen_pipe(proc.stdout.fileno())
     try:
-        previous_hsv = None
+        previous_hsv = previous_data = None
         frame_index = shot_start_index = 0
         shot_id = 0
         min_shot_frames = max(1, round(MIN_SHOT_S * video.fps))
@@ -198,15 +199,17 @@ def _decode(
                 break
             frame = np.frombuffer(data, np.uint8).reshape(scale_h, scale_w, 3)
             t = frame_index / video.fps
-            small = cv2.resize(frame, (64, max(2, 64 * scale_h // scale_w)), interpolation=cv2.INTER_AREA)
-            hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV).astype(np.int16)
-            if previous_hsv is not None and frame_index - shot_start_index >= min_shot_frames:
+            repeated = data == previous_data  # the fps filter's copy of the frame before a skipped one
+            if not repeated:
+                small = cv2.resize(frame, (64, max(2, 64 * scale_h // scale_w)), interpolation=cv2.INTER_AREA)
+                hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV).astype(np.int16)
+            if not repeated and previous_hsv is not None and frame_index - shot_start_index >= min_shot_frames:
                 difference = np.abs(hsv - previous_hsv).mean()
                 if difference >= CUT_THRESHOLD:
                     samples.cuts.append(round(t, 3))
                     shot_start_index = frame_index
                     shot_id += 1
-            previous_hsv = hsv
+            previous_hsv, previous_data = hsv, data
             if (frame_index - shot_start_index) % sample_every == 0:
                 samples.times.append(round(t, 3))
                 samples.shot_ids.append(shot_id)
