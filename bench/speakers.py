@@ -127,8 +127,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cliper-speakers-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        totals = {"windows": 0, "shown": 0.0, "listener": 0.0, "switches": 0.0, "minutes": 0.0, "forced": 0.0}
-        totals["forced_listener"] = 0.0
+        totals = {
+            "windows": 0,
+            **dict.fromkeys(("shown", "listener", "forced", "forced_listener", "switches", "minutes"), 0.0),
+        }
         cpu = {"tracker": 0.0, "aware": 0.0, "seconds": 0.0}
         for index in range(args.panels):
             pair, duration, path, f, tracker_cpu, aware_cpu = one_panel(folder, index, rng, args.seconds)
