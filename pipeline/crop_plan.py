@@ -65,6 +65,7 @@ class FaceSamples:
     # pipeline.lips.MouthSample per face seen with another, measured during the same decode
     mouths: list = field(default_factory=list)
     lips_measured: bool = False  # mouths cover the whole range (else lips need a decode of their own)
+    sound: object = None  # pipeline.speakers.ClipSound of the range when the lips needed it (kept in memory only)
 
 
 def _follow_one_face(samples: FaceSamples, source_width: int, source_height: int) -> list[tuple | None]:

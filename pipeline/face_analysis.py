@@ -139,10 +139,12 @@ def _decode(
     tracker_filter = f"scale={scale_w}:{scale_h}:flags=fast_bilinear,format=yuv420p"
     inline = lip_reader = None
     skip, frame_limit = [], None
+    sound = None
     if with_lips:
         from . import lips
 
-        inline = lips.InlineLips(video)
+        sound = _clip_sound(media_path, start_s, end_s)
+        inline = lips.InlineLips(video, sound.speech if sound is not None else None)
         lip_read, lip_write = os.pipe()
         _widen_pipe(lip_write)
         skip = list(SKIP_UNREFERENCED)
@@ -249,8 +251,19 @@ def _decode(
     if not samples.times:
         raise RuntimeError(f"ffmpeg decoded no frames: {stderr.strip()[-200:]}")
     if inline is not None:
-        samples.mouths, samples.lips_measured = inline.samples, True
+        samples.mouths, samples.lips_measured, samples.sound = inline.samples, True, sound
     return samples
+
+
+def _clip_sound(media_path: Path, start_s: float, end_s: float):
+    """The clip's sound and speech (speakers.clip_sound), or None where it cannot be read: the
+    lips are then measured everywhere, and the speaker analysis reads the sound itself."""
+    from . import speakers
+
+    try:
+        return speakers.clip_sound(media_path, start_s, end_s)
+    except (OSError, RuntimeError, ValueError, ImportError):
+        return None
 
 
 class _FrameReader:

@@ -30,6 +30,7 @@ CROP_PX = 256  # crops are resized to this square before the landmarker
 FRAME_GAP_MS = 3_600_000  # the time the landmarker is told passes between two crops (see open_landmarker)
 INNER_LIPS = ((13, 14), (82, 87), (312, 317))  # upper / lower inner lip points, centre and sides
 OUTER_EYES = (33, 263)
+SPEECH_MARGIN_S = 0.3  # lips are measured in speech and this close to it: turns, and the lip changes inside them
 
 
 @dataclass
@@ -177,12 +178,18 @@ class _Landmarker:
         self.landmarkers.clear()
 
 
-def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, tuple[list, list]]) -> dict:
+def in_speech(t: float, speech) -> bool:
+    """Whether clip time t needs lips: within SPEECH_MARGIN_S of a (start, end) stretch of
+    `speech`; everywhere when speech is None (unknown)."""
+    return speech is None or any(a - SPEECH_MARGIN_S <= t <= b + SPEECH_MARGIN_S for a, b in speech)
+
+
+def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, tuple[list, list]], speech=None) -> dict:
     """MouthSeries per track id over source seconds start_s..end_s, from a decode of its own.
 
     `tracks` maps a track id to (clip-relative times, boxes (x, y, w, h) in source px), where
     times are relative to `start_s` as the returned ones are. A track is measured only inside
-    its own time span (plus half a second).
+    its own time span (plus half a second), and only where in_speech(`speech`).
     """
     width, height = lip_frame_size(video)
     scale = width / video.width
@@ -205,6 +212,8 @@ def measure(media_path, video, start_s: float, end_s: float, tracks: dict[int, t
             frame = np.frombuffer(data, np.uint8).reshape(height, width, 3)
             t = round(index / LIP_FPS, 3)
             index += 1
+            if not in_speech(t, speech):
+                continue
             here = {
                 track_id: _box_at(times, boxes, t)
                 for track_id, (times, boxes) in tracks.items()
@@ -248,12 +257,13 @@ class InlineLips:
     frame's time, interpolated between the detections before and after it (boxes paired by
     nearest centre), as measure() interpolates a track's boxes: the same crops, the same mouths. Frames with two or three faces
     only: single faces and crowds never need lips. `samples` keeps what was measured; the face
-    tracks, linked after the decode, pick theirs (series_for_tracks).
+    tracks, linked after the decode, pick theirs (series_for_tracks). Only frames in_speech(`speech`).
     """
 
     MAX_FACES = 3
 
-    def __init__(self, video):
+    def __init__(self, video, speech=None):
+        self.speech = speech
         self.width, self.height = lip_frame_size(video)
         self.frame_bytes = self.width * self.height * 3
         self.scale = self.width / video.width
@@ -295,6 +305,8 @@ class InlineLips:
 
     def _measure(self, item) -> None:
         t, shot, frame = item
+        if not in_speech(t, self.speech):
+            return
         same = [d for d in self._history if d[1] == shot]
         before = next((d for d in reversed(same) if d[0] <= t), None)
         after = next((d for d in same if d[0] >= t), None)

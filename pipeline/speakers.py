@@ -101,6 +101,23 @@ def clip_audio(media_path, start_s: float, end_s: float) -> np.ndarray:
     return np.frombuffer(raw[: len(raw) // 2 * 2], np.int16).astype(np.float32) / 32768.0
 
 
+@dataclass
+class ClipSound:
+    """A clip's sound and where in it people speak: read once per clip, before the lips (which
+    are measured only in speech) and for the voices."""
+
+    audio: np.ndarray  # 16 kHz mono float32, empty without an audio stream
+    speech: list[tuple[float, float]]  # clip-relative (start, end) of speech between pauses (VAD)
+
+
+def clip_sound(media_path, start_s: float, end_s: float) -> ClipSound:
+    """The clip's sound and its speech stretches."""
+    from . import voices
+
+    audio = clip_audio(media_path, start_s, end_s)
+    return ClipSound(audio, voices.speech_stretches(audio) if len(audio) else [])
+
+
 def mouth_activity(series: dict) -> dict:
     """Per face id: (times, mouth opening scaled between the face's rest and its wide-open).
 
@@ -198,13 +215,14 @@ def assign_turns(turns: list[SpeechTurn], scores: np.ndarray, voices: list[int],
         turn.overlap = bool(len(top) > 1 and top[1] >= OVERLAP_LEVEL and top[1] >= OVERLAP_RATIO * top[0])
 
 
-def speaker_turns(media_path, video, start_s: float, end_s: float, shot: ShotFaces, audio: np.ndarray, lips) -> list:
+def speaker_turns(shot: ShotFaces, sound: ClipSound, lips) -> list:
     """Speech turns inside one two-face shot, each with its voice and face."""
     from . import voices
 
+    audio = sound.audio
     face_ids = [f.id for f in shot.tracks]
     turns = []
-    for a, b in voices.speech_stretches(audio):
+    for a, b in sound.speech:
         a, b = max(a, shot.start), min(b, shot.end)
         if b > a:  # lip changes first: a piece boundary must not hide a hand-over next to it
             for x, y in split_at_lip_changes(a, b, [lips[f] for f in face_ids]):
@@ -231,15 +249,15 @@ def analyse_shots(
     """Speech turns of the clip's two-face shots (with faces), and the CPU seconds it took.
 
     Lips come from `samples.mouths` when the face analysis measured them in its own decode,
-    else from a decode of their own."""
+    else from a decode of their own; the sound from `samples.sound` when it read it."""
     from . import lips
 
     cpu_started = time.process_time()
     two_face = [s for s in shots if len(s.tracks) == 2]
     if not two_face:
         return [], 0.0
-    audio = clip_audio(media_path, start_s, end_s)
-    if not len(audio):
+    sound = getattr(samples, "sound", None) or clip_sound(media_path, start_s, end_s)
+    if not len(sound.audio):
         return [], time.process_time() - cpu_started
     if samples is not None and samples.lips_measured:
         tracks = {
@@ -250,10 +268,10 @@ def analyse_shots(
         series = mouth_activity(lips.series_for_tracks(samples.mouths, tracks))
     else:
         tracks = {f.id: (f.times, [(b.x, b.y, b.width, b.height) for b in f.boxes]) for s in two_face for f in s.tracks}
-        series = mouth_activity(lips.measure(media_path, video, start_s, end_s, tracks))
+        series = mouth_activity(lips.measure(media_path, video, start_s, end_s, tracks, sound.speech))
     turns = []
     for shot in two_face:
-        turns += speaker_turns(media_path, video, start_s, end_s, shot, audio, series)
+        turns += speaker_turns(shot, sound, series)
         for face in shot.tracks:
             own = [t for t in turns if t.face == face.id]
             face.speaking_s = round(sum(t.end - t.start for t in own), 2)

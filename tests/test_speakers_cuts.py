@@ -5,7 +5,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from pipeline import face_analysis, layouts, speakers
+from pipeline import face_analysis, layouts, lips, speakers
 from pipeline.probe import probe_video
 from pipeline.schemas import SpeechTurn
 from tests import speaker_panels as panels
@@ -79,7 +79,8 @@ def test_clear_lips_overrule_a_short_turns_voice_but_not_a_close_call():
 @pytest.mark.skipif(not panels.available(), reason=panels.MISSING)
 def test_the_two_face_decode_finds_camera_cuts_on_the_frames_a_full_decode_does(tmp_path):
     """It skips unreferenced frames (x264's default B-frames here), yet cuts land on the same
-    frames: encoders start a new scene on a reference frame."""
+    frames: encoders start a new scene on a reference frame. Lips are measured in speech only:
+    the sound is the first shot's only, so the last shot (two people, silent) gets none."""
     turns = [panels.Turn(0, 0.3, 2.3), panels.Turn(1, 0.5, 2.9)]
     first = panels.compose(tmp_path / "a.mp4", ("lbbc2a", "swiz3n"), turns, places=((60, 200), (700, 120)))
     second = panels.compose(tmp_path / "b.mp4", ("sbia1a", "brbk7n"), turns, places=((500, 40), (40, 300)))
@@ -91,8 +92,9 @@ def test_the_two_face_decode_finds_camera_cuts_on_the_frames_a_full_decode_does(
     )
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-i", str(first.path), "-i", str(crowd), "-i", str(second.path),
-         "-filter_complex", f"{parts}[v0][v1][v2]concat=n=3:v=1:a=0[v]", "-map", "[v]",
-         "-c:v", "libx264", "-preset", "medium", str(video)],
+         "-filter_complex", f"{parts}[v0][v1][v2]concat=n=3:v=1:a=0[v];[0:a]atrim=duration=2.28[a]",
+         "-map", "[v]", "-map", "[a]",
+         "-c:v", "libx264", "-preset", "medium", "-c:a", "aac", str(video)],
         check=True, capture_output=True,
     )  # fmt: skip
     info = probe_video(video)
@@ -102,3 +104,7 @@ def test_the_two_face_decode_finds_camera_cuts_on_the_frames_a_full_decode_does(
     assert two_face.cuts == full.cuts
     assert two_face.times == full.times
     assert two_face.lips_measured and two_face.mouths
+    speech = two_face.sound.speech
+    assert speech and speech[-1][1] <= 2.3  # the sound is the first shot's only
+    assert all(lips.in_speech(m.t, speech) for m in two_face.mouths)
+    assert {m.shot for m in two_face.mouths} == {0}
