@@ -274,8 +274,9 @@ class InlineLips:
 
     def frame(self, t: float, shot: int, frame: np.ndarray) -> None:
         """A lip frame (flat RGB, frame_bytes long) at clip time t, measured once the
-        detection after it is known."""
-        self._waiting.append((t, shot, frame))
+        detection after it is known; dropped at once outside speech."""
+        if in_speech(t, self.speech):
+            self._waiting.append((t, shot, frame))
 
     def detection(self, t: float, shot: int, boxes: list) -> None:
         """The detector's boxes ((x, y, w, h, ...) source px) at clip time t: measure the lip
@@ -305,8 +306,6 @@ class InlineLips:
 
     def _measure(self, item) -> None:
         t, shot, frame = item
-        if not in_speech(t, self.speech):
-            return
         same = [d for d in self._history if d[1] == shot]
         before = next((d for d in reversed(same) if d[0] <= t), None)
         after = next((d for d in same if d[0] >= t), None)
